@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvmarm-io: out-of-tree KVM/ARM I/O modules.
+#
+# On an ARM host:   make [KDIR=...] && sudo make install
+# Development:      make demo | make test | make check | make vm
+#                   make KVER=6.12   cross-build for a cached Debian kernel
+
+KDIR	?= /lib/modules/$(shell uname -r)/build
+KVER	?=
+ARCH	?=
+CROSS_COMPILE ?=
+
+ifneq ($(KVER),)
+default: cross
+else
+default: modules
+endif
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(ARCH),ARCH=$(ARCH)) \
+		$(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE)) modules
+
+modules_install install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null || uname -r)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -rf out
+
+# Everything below runs on the development machine (x86-64 or arm64 Debian)
+# against the Debian kernels that scripts/setup caches.
+
+setup:
+	scripts/setup
+
+cross: setup
+	scripts/build --selftests $(KVER)
+
+selftests: setup
+	scripts/build --selftests $(firstword $(KVER) 6.12)
+
+vm: setup
+	scripts/build --selftests $(firstword $(KVER) 6.12)
+	scripts/vm $(firstword $(KVER) 6.12)
+
+demo:
+	scripts/demo $(KVER)
+
+test:
+	scripts/test $(KVER)
+
+check: setup
+	scripts/check $(KVER)
+
+.PHONY: default modules modules_install install clean setup cross selftests \
+	vm demo test check
