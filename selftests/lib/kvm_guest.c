@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A very small KVM/arm64 guest harness for kvmarm-io selftests.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+
+#include "kvm_guest.h"
+
+static int fail(struct kvm_guest *g, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(g->err, sizeof(g->err), fmt, ap);
+	va_end(ap);
+	if (saved && n > 0 && (size_t)n < sizeof(g->err))
+		snprintf(g->err + n, sizeof(g->err) - n, ": %s",
+			 strerror(saved));
+	errno = saved;
+	return -1;
+}
+
+bool kg_has_cap(struct kvm_guest *g, long cap)
+{
+	int fd = g->vm_fd >= 0 ? g->vm_fd : g->kvm_fd;
+
+	return ioctl(fd, KVM_CHECK_EXTENSION, cap) > 0;
+}
+
+static int set_core_reg(struct kvm_guest *g, uint64_t off, uint64_t val)
+{
+	struct kvm_one_reg reg = {
+		.id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |
+		      (off / sizeof(uint32_t)),
+		.addr = (uint64_t)(uintptr_t)&val,
+	};
+
+	return ioctl(g->vcpu_fd, KVM_SET_ONE_REG, &reg);
+}
+
+int kg_add_memslot(struct kvm_guest *g, uint64_t gpa, void *host, size_t size)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = g->next_slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)host,
+	};
+
+	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		return fail(g, "KVM_SET_USER_MEMORY_REGION gpa %#llx size %#zx",
+			    (unsigned long long)gpa, size);
+	return g->next_slot++;
+}
+
+int kg_del_memslot(struct kvm_guest *g, int slot)
+{
+	struct kvm_userspace_memory_region r = { .slot = slot };
+
+	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		return fail(g, "deleting memslot %d", slot);
+	return 0;
+}
+
+static int create_gic(struct kvm_guest *g)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	uint64_t dist = KG_GICD_GPA, redist = KG_GICR_GPA;
+	uint32_t nr_irqs = 128;
+	struct kvm_device_attr a = { .group = KVM_DEV_ARM_VGIC_GRP_ADDR };
+
+	if (ioctl(g->vm_fd, KVM_CREATE_DEVICE, &cd))
+		return fail(g, "KVM_CREATE_DEVICE(VGIC_V3)");
+	g->gic_fd = cd.fd;
+
+	a.attr = KVM_VGIC_V3_ADDR_TYPE_DIST;
+	a.addr = (uint64_t)(uintptr_t)&dist;
+	if (ioctl(g->gic_fd, KVM_SET_DEVICE_ATTR, &a))
+		return fail(g, "vGIC distributor address");
+	a.attr = KVM_VGIC_V3_ADDR_TYPE_REDIST;
+	a.addr = (uint64_t)(uintptr_t)&redist;
+	if (ioctl(g->gic_fd, KVM_SET_DEVICE_ATTR, &a))
+		return fail(g, "vGIC redistributor address");
+	a.group = KVM_DEV_ARM_VGIC_GRP_NR_IRQS;
+	a.attr = 0;
+	a.addr = (uint64_t)(uintptr_t)&nr_irqs;
+	if (ioctl(g->gic_fd, KVM_SET_DEVICE_ATTR, &a))
+		return fail(g, "vGIC number of interrupts");
+	a.group = KVM_DEV_ARM_VGIC_GRP_CTRL;
+	a.attr = KVM_DEV_ARM_VGIC_CTRL_INIT;
+	a.addr = 0;
+	if (ioctl(g->gic_fd, KVM_SET_DEVICE_ATTR, &a))
+		return fail(g, "vGIC init");
+	return 0;
+}
+
+int kg_create(struct kvm_guest *g, const void *entry)
+{
+	size_t code = __stop_guest_text - __start_guest_text;
+	const char *e = entry;
+	struct kvm_vcpu_init init;
+	long sz;
+
+	kg_init(g);
+
+	if (e < __start_guest_text || e >= __stop_guest_text) {
+		errno = 0;
+		return fail(g, "guest entry point outside guest_text");
+	}
+	if (code > KG_PARAM_OFF) {
+		errno = 0;
+		return fail(g, "guest code too large (%zu bytes)", code);
+	}
+
+	g->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (g->kvm_fd < 0)
+		return fail(g, "open /dev/kvm");
+	if (ioctl(g->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		errno = 0;
+		return fail(g, "unexpected KVM API version");
+	}
+	g->vm_fd = ioctl(g->kvm_fd, KVM_CREATE_VM, 0);
+	if (g->vm_fd < 0)
+		return fail(g, "KVM_CREATE_VM");
+
+	g->mem_size = KG_RAM_SIZE;
+	g->mem = mmap(NULL, g->mem_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g->mem == MAP_FAILED) {
+		g->mem = NULL;
+		return fail(g, "mmap guest RAM");
+	}
+	memcpy(g->mem, __start_guest_text, code);
+	if (kg_add_memslot(g, KG_RAM_GPA, g->mem, g->mem_size) < 0)
+		return -1;
+
+	g->vcpu_fd = ioctl(g->vm_fd, KVM_CREATE_VCPU, 0);
+	if (g->vcpu_fd < 0)
+		return fail(g, "KVM_CREATE_VCPU");
+	sz = ioctl(g->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz <= 0)
+		return fail(g, "KVM_GET_VCPU_MMAP_SIZE");
+	g->run_size = sz;
+	g->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      g->vcpu_fd, 0);
+	if (g->run == MAP_FAILED) {
+		g->run = NULL;
+		return fail(g, "mmap kvm_run");
+	}
+	if (ioctl(g->vm_fd, KVM_ARM_PREFERRED_TARGET, &init))
+		return fail(g, "KVM_ARM_PREFERRED_TARGET");
+	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+	if (ioctl(g->vcpu_fd, KVM_ARM_VCPU_INIT, &init))
+		return fail(g, "KVM_ARM_VCPU_INIT");
+	if (create_gic(g))
+		return -1;
+
+	if (set_core_reg(g, offsetof(struct kvm_regs, regs.pc),
+			 KG_RAM_GPA + (e - __start_guest_text)))
+		return fail(g, "setting PC");
+	if (set_core_reg(g, offsetof(struct kvm_regs, sp_el1), KG_STACK_TOP))
+		return fail(g, "setting SP_EL1");
+	return 0;
+}
+
+void kg_destroy(struct kvm_guest *g)
+{
+	if (g->stats_fd >= 0)
+		close(g->stats_fd);
+	if (g->run)
+		munmap(g->run, g->run_size);
+	if (g->gic_fd >= 0)
+		close(g->gic_fd);
+	if (g->vcpu_fd >= 0)
+		close(g->vcpu_fd);
+	if (g->vm_fd >= 0)
+		close(g->vm_fd);
+	if (g->kvm_fd >= 0)
+		close(g->kvm_fd);
+	if (g->mem)
+		munmap(g->mem, g->mem_size);
+	kg_init(g);
+}
+
+void kg_init(struct kvm_guest *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->kvm_fd = -1;
+	g->vm_fd = -1;
+	g->vcpu_fd = -1;
+	g->gic_fd = -1;
+	g->stats_fd = -1;
+}
+
+void kg_set_param(struct kvm_guest *g, unsigned int i, uint64_t value)
+{
+	__atomic_store_n((uint64_t *)(g->mem + KG_PARAM_OFF) + i, value,
+			 __ATOMIC_SEQ_CST);
+}
+
+uint64_t kg_get_param(struct kvm_guest *g, unsigned int i)
+{
+	return __atomic_load_n((uint64_t *)(g->mem + KG_PARAM_OFF) + i,
+			       __ATOMIC_SEQ_CST);
+}
+
+static void tick(int sig)
+{
+	(void)sig;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+int kg_run(struct kvm_guest *g, struct kg_exit *ex, unsigned int timeout_ms)
+{
+	struct itimerval it = { { 0, 50000 }, { 0, 50000 } };
+	struct itimerval off = { 0 };
+	struct sigaction sa = { .sa_handler = tick };
+	uint64_t deadline = now_ms() + timeout_ms;
+	int ret;
+
+	/* No SA_RESTART: the periodic SIGALRM makes KVM_RUN return EINTR. */
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	for (;;) {
+		ret = ioctl(g->vcpu_fd, KVM_RUN, 0);
+		if (ret == 0 && g->run->exit_reason != KVM_EXIT_INTR)
+			break;
+		if (ret < 0 && errno != EINTR) {
+			setitimer(ITIMER_REAL, &off, NULL);
+			return fail(g, "KVM_RUN");
+		}
+		if (now_ms() >= deadline) {
+			setitimer(ITIMER_REAL, &off, NULL);
+			errno = ETIMEDOUT;
+			snprintf(g->err, sizeof(g->err),
+				 "guest did not exit within %u ms", timeout_ms);
+			return -1;
+		}
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
+
+	memset(ex, 0, sizeof(*ex));
+	ex->reason = g->run->exit_reason;
+	if (ex->reason == KVM_EXIT_MMIO) {
+		ex->addr = g->run->mmio.phys_addr;
+		ex->len = g->run->mmio.len;
+		ex->is_write = g->run->mmio.is_write;
+		if (ex->is_write && ex->len <= 8)
+			memcpy(&ex->data, g->run->mmio.data, ex->len);
+	}
+	return 0;
+}
+
+int kg_run_report(struct kvm_guest *g, uint64_t tag, uint64_t *value,
+		  unsigned int timeout_ms)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	struct kg_exit ex;
+
+	for (;;) {
+		uint64_t left = deadline - now_ms();
+
+		if ((int64_t)left <= 0) {
+			errno = ETIMEDOUT;
+			snprintf(g->err, sizeof(g->err),
+				 "guest did not report within %u ms",
+				 timeout_ms);
+			return -1;
+		}
+		if (kg_run(g, &ex, left))
+			return -1;
+		if (ex.reason != KVM_EXIT_MMIO) {
+			errno = 0;
+			return fail(g, "unexpected exit reason %u", ex.reason);
+		}
+		if (!ex.is_write) {
+			memset(g->run->mmio.data, 0, sizeof(g->run->mmio.data));
+			continue;
+		}
+		if (ex.addr == KG_MMIO_REPORT + KG_TAG_FAIL) {
+			errno = 0;
+			return fail(g, "guest reported failure %#llx",
+				    (unsigned long long)ex.data);
+		}
+		if (ex.addr != KG_MMIO_REPORT + tag) {
+			errno = 0;
+			return fail(g, "unexpected guest MMIO write at %#llx",
+				    (unsigned long long)ex.addr);
+		}
+		if (value)
+			*value = ex.data;
+		return 0;
+	}
+}
+
+int kg_vcpu_stat(struct kvm_guest *g, const char *name, uint64_t *value)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	size_t dsz;
+	char *descs;
+	uint32_t i;
+	int ret = -1;
+
+	if (g->stats_fd < 0) {
+		g->stats_fd = ioctl(g->vcpu_fd, KVM_GET_STATS_FD, NULL);
+		if (g->stats_fd < 0)
+			return fail(g, "KVM_GET_STATS_FD");
+	}
+	if (pread(g->stats_fd, &h, sizeof(h), 0) != sizeof(h))
+		return fail(g, "reading stats header");
+	dsz = sizeof(*d) + h.name_size;
+	descs = calloc(h.num_desc, dsz);
+	if (!descs)
+		return fail(g, "calloc");
+	if (pread(g->stats_fd, descs, h.num_desc * dsz, h.desc_offset) !=
+	    (ssize_t)(h.num_desc * dsz)) {
+		fail(g, "reading stats descriptors");
+		goto out;
+	}
+	for (i = 0; i < h.num_desc; i++) {
+		d = (struct kvm_stats_desc *)(descs + i * dsz);
+		if (strcmp(d->name, name))
+			continue;
+		if (pread(g->stats_fd, value, sizeof(*value),
+			  h.data_offset + d->offset) != sizeof(*value)) {
+			fail(g, "reading stat %s", name);
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	errno = 0;
+	fail(g, "no vCPU stat named %s", name);
+out:
+	free(descs);
+	return ret;
+}

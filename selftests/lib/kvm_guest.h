@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A very small KVM/arm64 guest harness for kvmarm-io selftests.
+ *
+ * One VM, one vCPU, a vGICv3 and one memslot of guest RAM.  Guest code is
+ * written in assembly in sections named "guest_text" (GUEST_TEXT in
+ * guest_asm.h); the harness copies the whole section to the start of guest
+ * RAM, so code from several objects can call each other.  The guest runs at
+ * EL1 with the MMU off and talks to the test through MMIO exits at
+ * KG_MMIO_REPORT.
+ */
+#ifndef KVMARM_IO_KVM_GUEST_H
+#define KVMARM_IO_KVM_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#include "guest_layout.h"
+
+struct kvm_guest {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_fd;
+	int gic_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *mem;		/* host view of guest RAM at KG_RAM_GPA */
+	size_t mem_size;
+	int next_slot;
+	int stats_fd;		/* vCPU binary stats, -1 until opened */
+	char err[256];		/* why the last call failed */
+};
+
+/* What kg_run() saw. */
+struct kg_exit {
+	uint32_t reason;	/* KVM_EXIT_* */
+	uint64_t addr;		/* MMIO: guest physical address */
+	uint64_t data;		/* MMIO write: value written */
+	uint32_t len;		/* MMIO: access size */
+	bool is_write;
+};
+
+/* The linker provides these for the guest_text section. */
+extern const char __start_guest_text[];
+extern const char __stop_guest_text[];
+
+/* kg_init() - put @g in the empty state kg_destroy() accepts. */
+void kg_init(struct kvm_guest *g);
+
+/**
+ * kg_create() - create a VM with a vGICv3, one vCPU and guest RAM.
+ * @g:     harness state, filled in
+ * @entry: guest code entry point, a symbol in a guest_text section
+ *
+ * Return: 0, or -1 with @g->err set.
+ */
+int kg_create(struct kvm_guest *g, const void *entry);
+void kg_destroy(struct kvm_guest *g);
+
+/**
+ * kg_run() - run the vCPU until it exits to userspace.
+ * @g:          harness
+ * @exit:       what the exit was
+ * @timeout_ms: give up after this long
+ *
+ * Return: 0 on an exit, -1 with errno ETIMEDOUT when the guest did not exit
+ * in time, or -1 with @g->err set on an error.
+ */
+int kg_run(struct kvm_guest *g, struct kg_exit *exit, unsigned int timeout_ms);
+
+/*
+ * kg_run_report() - run until the guest writes @tag to its report area and
+ * return the value it writes there.  Trapped MMIO reads return 0.
+ */
+int kg_run_report(struct kvm_guest *g, uint64_t tag, uint64_t *value,
+		  unsigned int timeout_ms);
+
+/* Set the value the guest reads at KG_PARAM(i). */
+void kg_set_param(struct kvm_guest *g, unsigned int i, uint64_t value);
+uint64_t kg_get_param(struct kvm_guest *g, unsigned int i);
+
+/* Add a memslot backed by @host at @gpa. */
+int kg_add_memslot(struct kvm_guest *g, uint64_t gpa, void *host, size_t size);
+int kg_del_memslot(struct kvm_guest *g, int slot);
+
+/* Read a vCPU binary statistic by name; -1 when missing. */
+int kg_vcpu_stat(struct kvm_guest *g, const char *name, uint64_t *value);
+
+bool kg_has_cap(struct kvm_guest *g, long cap);
+
+#endif
