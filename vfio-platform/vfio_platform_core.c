@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO for platform and AMBA devices: regions, device ioctls, ownership.
+ *
+ * A bound device becomes a VFIO device with one region per MMIO resource
+ * and one IRQ index per interrupt.  While userspace owns it, its clocks and
+ * runtime-PM domain stay enabled and it is reset on open and on release.
+ */
+#include <linux/device.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
+#include <linux/irq.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/pm_runtime.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "kvmarm_compat.h"
+#include "vfio_platform_private.h"
+
+/*
+ * Devices that cannot master DMA, so that passing them without an IOMMU is
+ * safe.  More can be named with the dma_less module parameter.
+ */
+static const char * const dma_less_builtin[] = {
+	"arm,pl031",	/* PrimeCell RTC */
+	"arm,pl061",	/* PrimeCell GPIO */
+	"arm,pl011",	/* PrimeCell UART (DMA only through a separate DMAC) */
+	"arm,sp805",	/* watchdog */
+	"arm,sp804",	/* dual timer */
+	"gpio-keys",
+};
+
+static char *dma_less;
+module_param(dma_less, charp, 0644);
+MODULE_PARM_DESC(dma_less,
+		 "Further device-tree compatibles (separated by spaces or semicolons) of devices known not to master DMA; they are admitted without an IOMMU group");
+
+/* @list: compatibles separated by spaces or semicolons. */
+static bool compat_in_list(struct device *dev, const char *list)
+{
+	const char *p = list;
+	char buf[128];
+	size_t len;
+
+	while (*p) {
+		p += strspn(p, " ;\n\t");
+		len = strcspn(p, " ;\n\t");
+		if (len && len < sizeof(buf)) {
+			memcpy(buf, p, len);
+			buf[len] = '\0';
+			if (of_device_is_compatible(dev->of_node, buf))
+				return true;
+		}
+		p += len;
+	}
+	return false;
+}
+
+/**
+ * vfio_platform_dma_less() - whether @dev is known not to master DMA
+ * @dev: the device
+ *
+ * Return: true when a compatible of @dev is in the built-in list or in the
+ * dma_less module parameter.
+ */
+bool vfio_platform_dma_less(struct device *dev)
+{
+	unsigned int i;
+	bool ret;
+
+	if (!dev->of_node)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(dma_less_builtin); i++)
+		if (of_device_is_compatible(dev->of_node, dma_less_builtin[i]))
+			return true;
+	kernel_param_lock(THIS_MODULE);
+	ret = dma_less && compat_in_list(dev, dma_less);
+	kernel_param_unlock(THIS_MODULE);
+	return ret;
+}
+
+static struct vfio_platform_device *to_vpdev(struct vfio_device *core)
+{
+	return container_of(core, struct vfio_platform_device, vdev);
+}
+
+void __iomem *vfio_platform_region_map(struct vfio_platform_device *vdev,
+				       unsigned int index)
+{
+	struct vfio_platform_region *r = &vdev->regions[index];
+	void __iomem *io;
+
+	io = READ_ONCE(r->ioaddr);
+	if (io)
+		return io;
+	io = ioremap(r->addr, r->size);
+	if (!io)
+		return NULL;
+	if (cmpxchg((void **)&r->ioaddr, NULL, (void __force *)io)) {
+		iounmap(io);
+		io = READ_ONCE(r->ioaddr);
+	}
+	return io;
+}
+
+static void vfio_platform_regions_unmap(struct vfio_platform_device *vdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < vdev->num_regions; i++) {
+		if (vdev->regions[i].ioaddr) {
+			iounmap(vdev->regions[i].ioaddr);
+			vdev->regions[i].ioaddr = NULL;
+		}
+	}
+}
+
+static int vfio_platform_open_device(struct vfio_device *core)
+{
+	struct vfio_platform_device *vdev = to_vpdev(core);
+	int ret;
+
+	ret = pm_runtime_resume_and_get(vdev->dev);
+	if (ret < 0) {
+		dev_err(vdev->dev, "cannot power the device up: %d\n", ret);
+		return ret;
+	}
+	ret = clk_bulk_prepare_enable(vdev->num_clks, vdev->clks);
+	if (ret) {
+		dev_err(vdev->dev, "cannot enable the device's clocks: %d\n",
+			ret);
+		goto err_pm;
+	}
+	if (vfio_platform_has_reset(vdev)) {
+		ret = vfio_platform_do_reset(vdev);
+		if (ret) {
+			dev_err(vdev->dev, "reset on open failed: %d\n", ret);
+			goto err_clk;
+		}
+	}
+	return 0;
+
+err_clk:
+	clk_bulk_disable_unprepare(vdev->num_clks, vdev->clks);
+err_pm:
+	pm_runtime_put(vdev->dev);
+	return ret;
+}
+
+static void vfio_platform_close_device(struct vfio_device *core)
+{
+	struct vfio_platform_device *vdev = to_vpdev(core);
+	int ret;
+
+	vfio_platform_irq_release_all(vdev);
+	if (vfio_platform_has_reset(vdev)) {
+		ret = vfio_platform_do_reset(vdev);
+		if (ret)
+			dev_warn(vdev->dev, "reset on release failed: %d\n",
+				 ret);
+	}
+	vfio_platform_regions_unmap(vdev);
+	clk_bulk_disable_unprepare(vdev->num_clks, vdev->clks);
+	pm_runtime_put(vdev->dev);
+}
+
+static long vfio_platform_ioctl_get_info(struct vfio_platform_device *vdev,
+					 void __user *arg)
+{
+	struct vfio_device_info info;
+	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	info.flags = vdev->amba ? VFIO_DEVICE_FLAGS_AMBA :
+				  VFIO_DEVICE_FLAGS_PLATFORM;
+	if (vfio_platform_has_reset(vdev))
+		info.flags |= VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = vdev->num_regions;
+	info.num_irqs = vdev->num_irqs;
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static long vfio_platform_ioctl_region_info(struct vfio_platform_device *vdev,
+					    void __user *arg)
+{
+	struct vfio_region_info info;
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	if (info.index >= vdev->num_regions)
+		return -EINVAL;
+	info.offset = VFIO_PLATFORM_INDEX_TO_OFFSET(info.index);
+	info.size = vdev->regions[info.index].size;
+	info.flags = vdev->regions[info.index].flags;
+	info.cap_offset = 0;
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static long vfio_platform_ioctl_irq_info(struct vfio_platform_device *vdev,
+					 void __user *arg)
+{
+	struct vfio_irq_info info;
+	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	if (info.index >= vdev->num_irqs)
+		return -EINVAL;
+	info.flags = vdev->irqs[info.index].flags;
+	info.count = 1;
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static long vfio_platform_ioctl_set_irqs(struct vfio_platform_device *vdev,
+					 void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
+	struct vfio_irq_set hdr;
+	size_t data_size = 0;
+	u8 *data = NULL;
+	int ret;
+
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
+	ret = vfio_set_irqs_validate_and_prepare(&hdr,
+						 hdr.index < vdev->num_irqs ? 1 : 0,
+						 vdev->num_irqs, &data_size);
+	if (ret)
+		return ret;
+	if (data_size) {
+		data = memdup_user(arg + minsz, data_size);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	}
+	mutex_lock(&vdev->igate);
+	ret = vfio_platform_set_irqs(vdev, &hdr, data);
+	mutex_unlock(&vdev->igate);
+	kfree(data);
+	return ret;
+}
+
+static long vfio_platform_ioctl(struct vfio_device *core, unsigned int cmd,
+				unsigned long arg)
+{
+	struct vfio_platform_device *vdev = to_vpdev(core);
+	void __user *uarg = (void __user *)arg;
+	int ret;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return vfio_platform_ioctl_get_info(vdev, uarg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return vfio_platform_ioctl_region_info(vdev, uarg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return vfio_platform_ioctl_irq_info(vdev, uarg);
+	case VFIO_DEVICE_SET_IRQS:
+		return vfio_platform_ioctl_set_irqs(vdev, uarg);
+	case VFIO_DEVICE_RESET:
+		if (!vfio_platform_has_reset(vdev))
+			return -EINVAL;
+		mutex_lock(&vdev->igate);
+		ret = vfio_platform_do_reset(vdev);
+		mutex_unlock(&vdev->igate);
+		return ret;
+	}
+	return -ENOTTY;
+}
+
+/* One device access of @size bytes at @io: 1, 2, 4 or 8. */
+static int vfio_platform_access(void __iomem *io, size_t size, u64 *val,
+				bool write)
+{
+	switch (size) {
+	case 1:
+		if (write)
+			writeb(*val, io);
+		else
+			*val = readb(io);
+		return 0;
+	case 2:
+		if (write)
+			writew(*val, io);
+		else
+			*val = readw(io);
+		return 0;
+	case 4:
+		if (write)
+			writel(*val, io);
+		else
+			*val = readl(io);
+		return 0;
+#ifdef CONFIG_64BIT
+	case 8:
+		if (write)
+			writeq(*val, io);
+		else
+			*val = readq(io);
+		return 0;
+#endif
+	}
+	return -EINVAL;
+}
+
+static ssize_t vfio_platform_rw(struct vfio_platform_device *vdev,
+				char __user *buf, size_t count, loff_t *ppos,
+				bool write)
+{
+	unsigned int index = VFIO_PLATFORM_INDEX(*ppos);
+	u64 off = *ppos & VFIO_PLATFORM_OFFSET_MASK;
+	struct vfio_platform_region *r;
+	void __iomem *io;
+	size_t done = 0, sz;
+	u64 val;
+
+	if (index >= vdev->num_regions)
+		return -EINVAL;
+	r = &vdev->regions[index];
+	if (!(r->flags & (write ? VFIO_REGION_INFO_FLAG_WRITE :
+				  VFIO_REGION_INFO_FLAG_READ)))
+		return -EINVAL;
+	if (!count)
+		return 0;
+	if (off >= r->size || count > r->size - off)
+		return -EINVAL;
+	io = vfio_platform_region_map(vdev, index);
+	if (!io) {
+		dev_err(vdev->dev, "cannot map region %u\n", index);
+		return -ENOMEM;
+	}
+
+	/* The widest naturally aligned access that fits, one at a time. */
+	while (done < count) {
+		u64 pos = off + done;
+		size_t left = count - done;
+
+		if (IS_ENABLED(CONFIG_64BIT) && left >= 8 && !(pos % 8))
+			sz = 8;
+		else if (left >= 4 && !(pos % 4))
+			sz = 4;
+		else if (left >= 2 && !(pos % 2))
+			sz = 2;
+		else
+			sz = 1;
+
+		val = 0;
+		if (write) {
+			if (copy_from_user(&val, buf + done, sz))
+				return done ? done : -EFAULT;
+			vfio_platform_access(io + pos, sz, &val, true);
+		} else {
+			vfio_platform_access(io + pos, sz, &val, false);
+			if (copy_to_user(buf + done, &val, sz))
+				return done ? done : -EFAULT;
+		}
+		done += sz;
+	}
+	*ppos += done;
+	return done;
+}
+
+static ssize_t vfio_platform_read(struct vfio_device *core, char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	return vfio_platform_rw(to_vpdev(core), buf, count, ppos, false);
+}
+
+static ssize_t vfio_platform_write(struct vfio_device *core,
+				   const char __user *buf, size_t count,
+				   loff_t *ppos)
+{
+	return vfio_platform_rw(to_vpdev(core), (char __user *)buf, count,
+				ppos, true);
+}
+
+static int vfio_platform_mmap(struct vfio_device *core,
+			      struct vm_area_struct *vma)
+{
+	struct vfio_platform_device *vdev = to_vpdev(core);
+	unsigned int index;
+	struct vfio_platform_region *r;
+	u64 req_len, pgoff, req_start;
+
+	index = vma->vm_pgoff >> (VFIO_PLATFORM_OFFSET_SHIFT - PAGE_SHIFT);
+	if (vma->vm_end < vma->vm_start)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (index >= vdev->num_regions)
+		return -EINVAL;
+	r = &vdev->regions[index];
+	if (!(r->flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return -EINVAL;
+	if (!(r->flags & VFIO_REGION_INFO_FLAG_READ) &&
+	    (vma->vm_flags & VM_READ))
+		return -EINVAL;
+	if (!(r->flags & VFIO_REGION_INFO_FLAG_WRITE) &&
+	    (vma->vm_flags & VM_WRITE))
+		return -EINVAL;
+
+	req_len = vma->vm_end - vma->vm_start;
+	pgoff = vma->vm_pgoff &
+		((1ULL << (VFIO_PLATFORM_OFFSET_SHIFT - PAGE_SHIFT)) - 1);
+	req_start = pgoff << PAGE_SHIFT;
+	if (req_start >= r->size || req_len > r->size - req_start)
+		return -EINVAL;
+
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	kvmarm_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+				 VM_DONTDUMP);
+	return io_remap_pfn_range(vma, vma->vm_start,
+				  (r->addr >> PAGE_SHIFT) + pgoff, req_len,
+				  vma->vm_page_prot);
+}
+
+static void vfio_platform_release(struct vfio_device *core)
+{
+	struct vfio_platform_device *vdev = to_vpdev(core);
+
+	vfio_platform_irq_cleanup(vdev);
+	kfree(vdev->regions);
+	vdev->regions = NULL;
+	if (vdev->num_clks > 0)
+		clk_bulk_put_all(vdev->num_clks, vdev->clks);
+	vdev->num_clks = 0;
+	reset_control_put(vdev->rstc);
+	vdev->rstc = NULL;
+	mutex_destroy(&vdev->igate);
+	kvmarm_vfio_release_free(core);
+}
+
+const struct vfio_device_ops vfio_platform_ops = {
+	.name		= "vfio-platform",
+	.release	= vfio_platform_release,
+	.open_device	= vfio_platform_open_device,
+	.close_device	= vfio_platform_close_device,
+	.ioctl		= vfio_platform_ioctl,
+	.read		= vfio_platform_read,
+	.write		= vfio_platform_write,
+	.mmap		= vfio_platform_mmap,
+};
+
+static int vfio_platform_regions_init(struct vfio_platform_device *vdev)
+{
+	struct resource *res;
+	unsigned int i, n = 0;
+
+	while (vdev->get_resource(vdev, n, &res) == 0)
+		n++;
+	if (!n)
+		return 0;
+	vdev->regions = kcalloc(n, sizeof(*vdev->regions), GFP_KERNEL);
+	if (!vdev->regions)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct vfio_platform_region *r = &vdev->regions[i];
+
+		vdev->get_resource(vdev, i, &res);
+		r->addr = res->start;
+		r->size = resource_size(res);
+		r->flags = VFIO_REGION_INFO_FLAG_READ;
+		if (!(res->flags & IORESOURCE_READONLY))
+			r->flags |= VFIO_REGION_INFO_FLAG_WRITE;
+		if (PAGE_ALIGNED(r->addr) && PAGE_ALIGNED(r->size))
+			r->flags |= VFIO_REGION_INFO_FLAG_MMAP;
+	}
+	vdev->num_regions = n;
+	return 0;
+}
+
+/**
+ * vfio_platform_probe_common() - set up and register a bound device
+ * @vdev: allocated with vfio_alloc_device(), @get_resource and @get_irq set
+ * @dev:  the platform or AMBA device
+ *
+ * A device in an IOMMU group gets a normal VFIO group.  A device without one
+ * is admitted only when it cannot master DMA, with an emulated-IOMMU group.
+ *
+ * Return: 0 or a negative errno; on error @vdev is left to the caller to put.
+ */
+int vfio_platform_probe_common(struct vfio_platform_device *vdev,
+			       struct device *dev)
+{
+	int ret;
+
+	vdev->dev = dev;
+	mutex_init(&vdev->igate);
+
+	if (!device_iommu_mapped(dev)) {
+		if (!vfio_platform_dma_less(dev)) {
+			dev_err(dev,
+				"no IOMMU group and not known to be DMA-less: refusing passthrough (if it cannot master DMA, add its compatible to the vfio_platform dma_less parameter)\n");
+			return -EPERM;
+		}
+		vdev->emulated_iommu = true;
+	}
+
+	ret = vfio_platform_regions_init(vdev);
+	if (ret)
+		return ret;
+	ret = vfio_platform_irq_init(vdev);
+	if (ret)
+		return ret;
+	ret = vfio_platform_reset_init(vdev);
+	if (ret)
+		return ret;
+
+	ret = clk_bulk_get_all(dev, &vdev->clks);
+	if (ret < 0) {
+		dev_err(dev, "cannot get the device's clocks: %d\n", ret);
+		return ret;
+	}
+	vdev->num_clks = ret;
+
+	pm_runtime_enable(dev);
+	if (vdev->emulated_iommu)
+		ret = vfio_register_emulated_iommu_dev(&vdev->vdev);
+	else
+		ret = vfio_register_group_dev(&vdev->vdev);
+	if (ret) {
+		dev_err(dev, "cannot register the VFIO device: %d\n", ret);
+		pm_runtime_disable(dev);
+		return ret;
+	}
+	dev_info(dev, "%s: %u region(s), %u IRQ(s)%s%s\n",
+		 vdev->amba ? "vfio-amba" : "vfio-platform",
+		 vdev->num_regions, vdev->num_irqs,
+		 vfio_platform_has_reset(vdev) ? ", reset" : "",
+		 vdev->emulated_iommu ? ", DMA-less (no IOMMU)" : "");
+	return 0;
+}
+
+void vfio_platform_remove_common(struct vfio_platform_device *vdev)
+{
+	vfio_unregister_group_dev(&vdev->vdev);
+	pm_runtime_disable(vdev->dev);
+}
+
+/*
+ * The host view of the device, for a VMM building the guest's device-tree
+ * node without per-device code.  One item per line:
+ *   compatible <string>          (one line per compatible, in order)
+ *   region <index> <phys> <size> (hex)
+ *   irq <index> <edge|level> <high|low|both>
+ */
+static ssize_t vfio_platform_info_show(struct device *dev,
+				       struct device_attribute *attr,
+				       char *buf)
+{
+	struct vfio_platform_device *vdev = dev_get_drvdata(dev);
+	const char *compat;
+	struct property *prop;
+	unsigned int i;
+	int len = 0;
+
+	if (!vdev)
+		return -ENODEV;
+	of_property_for_each_string(dev->of_node, "compatible", prop, compat)
+		len += sysfs_emit_at(buf, len, "compatible %s\n", compat);
+	for (i = 0; i < vdev->num_regions; i++)
+		len += sysfs_emit_at(buf, len, "region %u %#llx %#llx\n", i,
+				     (unsigned long long)vdev->regions[i].addr,
+				     (unsigned long long)vdev->regions[i].size);
+	for (i = 0; i < vdev->num_irqs; i++) {
+		u32 type = irq_get_trigger_type(vdev->irqs[i].hwirq);
+		const char *pol;
+
+		if (type & IRQ_TYPE_LEVEL_MASK)
+			pol = type & IRQ_TYPE_LEVEL_LOW ? "low" : "high";
+		else if ((type & IRQ_TYPE_EDGE_BOTH) == IRQ_TYPE_EDGE_BOTH)
+			pol = "both";
+		else
+			pol = type & IRQ_TYPE_EDGE_FALLING ? "low" : "high";
+		len += sysfs_emit_at(buf, len, "irq %u %s %s\n", i,
+				     vdev->irqs[i].level ? "level" : "edge",
+				     pol);
+	}
+	return len;
+}
+static DEVICE_ATTR_RO(vfio_platform_info);
+
+static struct attribute *vfio_platform_dev_attrs[] = {
+	&dev_attr_vfio_platform_info.attr,
+	NULL,
+};
+
+static const struct attribute_group vfio_platform_dev_group = {
+	.attrs = vfio_platform_dev_attrs,
+};
+
+const struct attribute_group *vfio_platform_dev_groups[] = {
+	&vfio_platform_dev_group,
+	NULL,
+};

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO for platform and AMBA devices: interrupts.
+ *
+ * Each interrupt is one VFIO IRQ index with one vector.  A level interrupt
+ * is masked in the hard-IRQ handler when it fires (AUTOMASKED) and stays
+ * masked until userspace unmasks it, by ioctl or by an unmask eventfd -
+ * which is what KVM's IRQFD resamplefd signals on the guest's EOI.  An edge
+ * interrupt that fires while masked is remembered and delivered on unmask.
+ */
+#include <linux/eventfd.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/slab.h>
+#include <linux/vfio.h>
+
+#include "kvmarm_compat.h"
+#include "vfio_platform_private.h"
+
+static void vfio_platform_irq_mask(struct vfio_platform_irq *irq)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&irq->lock, flags);
+	if (!irq->masked) {
+		irq->masked = true;
+		if (irq->level && irq->requested)
+			disable_irq_nosync(irq->hwirq);
+	}
+	spin_unlock_irqrestore(&irq->lock, flags);
+}
+
+static void vfio_platform_irq_unmask(struct vfio_platform_irq *irq)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&irq->lock, flags);
+	if (irq->masked) {
+		irq->masked = false;
+		if (irq->level && irq->requested)
+			enable_irq(irq->hwirq);
+		if (irq->pending) {
+			irq->pending = false;
+			if (irq->trigger)
+				kvmarm_eventfd_signal(irq->trigger);
+		}
+	}
+	spin_unlock_irqrestore(&irq->lock, flags);
+}
+
+/* virqfd handlers: called from the eventfd's wakeup, in atomic context. */
+static int vfio_platform_unmask_handler(void *opaque, void *unused)
+{
+	vfio_platform_irq_unmask(opaque);
+	return 0;
+}
+
+static int vfio_platform_mask_handler(void *opaque, void *unused)
+{
+	vfio_platform_irq_mask(opaque);
+	return 0;
+}
+
+static irqreturn_t vfio_platform_irq_handler(int hwirq, void *dev_id)
+{
+	struct vfio_platform_irq *irq = dev_id;
+	bool signal = false;
+	unsigned long flags;
+
+	spin_lock_irqsave(&irq->lock, flags);
+	if (irq->level) {
+		/* Keep the line quiet until userspace has serviced it. */
+		if (!irq->masked) {
+			if (irq->requested)
+				disable_irq_nosync(irq->hwirq);
+			irq->masked = true;
+			signal = true;
+		}
+	} else if (irq->masked) {
+		irq->pending = true;
+	} else {
+		signal = true;
+	}
+	if (signal && irq->trigger)
+		kvmarm_eventfd_signal(irq->trigger);
+	spin_unlock_irqrestore(&irq->lock, flags);
+	return IRQ_HANDLED;
+}
+
+static void vfio_platform_irq_free_trigger(struct vfio_platform_irq *irq)
+{
+	struct eventfd_ctx *trigger;
+	unsigned long flags;
+
+	if (!irq->trigger)
+		return;
+	free_irq(irq->hwirq, irq);
+	spin_lock_irqsave(&irq->lock, flags);
+	irq->requested = false;
+	irq->pending = false;
+	trigger = irq->trigger;
+	irq->trigger = NULL;
+	spin_unlock_irqrestore(&irq->lock, flags);
+	eventfd_ctx_put(trigger);
+}
+
+static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,
+					 int fd)
+{
+	struct vfio_platform_device *vdev = irq->vdev;
+	struct eventfd_ctx *trigger;
+	unsigned long flags;
+	int ret;
+
+	vfio_platform_irq_free_trigger(irq);
+	if (fd < 0)
+		return 0;
+
+	trigger = eventfd_ctx_fdget(fd);
+	if (IS_ERR(trigger)) {
+		dev_dbg(vdev->dev, "IRQ %u: fd %d is not an eventfd\n",
+			irq->index, fd);
+		return PTR_ERR(trigger);
+	}
+	spin_lock_irqsave(&irq->lock, flags);
+	irq->trigger = trigger;
+	spin_unlock_irqrestore(&irq->lock, flags);
+
+	/* A masked level interrupt must not fire before it is unmasked. */
+	irq_set_status_flags(irq->hwirq, IRQ_NOAUTOEN);
+	ret = request_irq(irq->hwirq, vfio_platform_irq_handler, 0, irq->name,
+			  irq);
+	irq_clear_status_flags(irq->hwirq, IRQ_NOAUTOEN);
+	if (ret) {
+		dev_err(vdev->dev, "IRQ %u: request_irq(%d) failed: %d\n",
+			irq->index, irq->hwirq, ret);
+		spin_lock_irqsave(&irq->lock, flags);
+		irq->trigger = NULL;
+		spin_unlock_irqrestore(&irq->lock, flags);
+		eventfd_ctx_put(trigger);
+		return ret;
+	}
+	spin_lock_irqsave(&irq->lock, flags);
+	irq->requested = true;
+	if (!(irq->level && irq->masked))
+		enable_irq(irq->hwirq);
+	spin_unlock_irqrestore(&irq->lock, flags);
+	return 0;
+}
+
+static int vfio_platform_irq_action(struct vfio_platform_irq *irq,
+				    u32 flags, void *data)
+{
+	u32 action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+	u32 type = flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	struct virqfd **vfd;
+	int fd;
+
+	if (type == VFIO_IRQ_SET_DATA_EVENTFD) {
+		fd = *(s32 *)data;
+		switch (action) {
+		case VFIO_IRQ_SET_ACTION_TRIGGER:
+			return vfio_platform_irq_set_trigger(irq, fd);
+		case VFIO_IRQ_SET_ACTION_MASK:
+			vfd = &irq->mask;
+			if (fd < 0) {
+				vfio_virqfd_disable(vfd);
+				return 0;
+			}
+			return vfio_virqfd_enable(irq, vfio_platform_mask_handler,
+						  NULL, NULL, vfd, fd);
+		case VFIO_IRQ_SET_ACTION_UNMASK:
+			vfd = &irq->unmask;
+			if (fd < 0) {
+				vfio_virqfd_disable(vfd);
+				return 0;
+			}
+			return vfio_virqfd_enable(irq,
+						  vfio_platform_unmask_handler,
+						  NULL, NULL, vfd, fd);
+		}
+		return -EINVAL;
+	}
+
+	/* DATA_NONE acts; DATA_BOOL acts when the value is true. */
+	if (type == VFIO_IRQ_SET_DATA_BOOL && !*(u8 *)data)
+		return 0;
+	switch (action) {
+	case VFIO_IRQ_SET_ACTION_TRIGGER:
+		/* A loopback: signal the trigger as if the device fired. */
+		if (!irq->trigger)
+			return -EINVAL;
+		vfio_platform_irq_handler(irq->hwirq, irq);
+		return 0;
+	case VFIO_IRQ_SET_ACTION_MASK:
+		vfio_platform_irq_mask(irq);
+		return 0;
+	case VFIO_IRQ_SET_ACTION_UNMASK:
+		vfio_platform_irq_unmask(irq);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int vfio_platform_set_irqs(struct vfio_platform_device *vdev,
+			   struct vfio_irq_set *hdr, void *data)
+{
+	struct vfio_platform_irq *irq = &vdev->irqs[hdr->index];
+	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+	u32 type = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+
+	/* count == 0 with DATA_NONE: tear the action down. */
+	if (!hdr->count) {
+		if (type != VFIO_IRQ_SET_DATA_NONE)
+			return -EINVAL;
+		switch (action) {
+		case VFIO_IRQ_SET_ACTION_TRIGGER:
+			vfio_platform_irq_free_trigger(irq);
+			return 0;
+		case VFIO_IRQ_SET_ACTION_MASK:
+			vfio_virqfd_disable(&irq->mask);
+			return 0;
+		case VFIO_IRQ_SET_ACTION_UNMASK:
+			vfio_virqfd_disable(&irq->unmask);
+			return 0;
+		}
+		return -EINVAL;
+	}
+	return vfio_platform_irq_action(irq, hdr->flags, data);
+}
+
+/* Back to the state of a freshly opened device. */
+void vfio_platform_irq_release_all(struct vfio_platform_device *vdev)
+{
+	unsigned int i;
+
+	mutex_lock(&vdev->igate);
+	for (i = 0; i < vdev->num_irqs; i++) {
+		struct vfio_platform_irq *irq = &vdev->irqs[i];
+
+		vfio_virqfd_disable(&irq->unmask);
+		vfio_virqfd_disable(&irq->mask);
+		vfio_platform_irq_free_trigger(irq);
+		irq->masked = false;
+		irq->pending = false;
+	}
+	mutex_unlock(&vdev->igate);
+}
+
+int vfio_platform_irq_init(struct vfio_platform_device *vdev)
+{
+	unsigned int i, n = 0;
+	int hwirq;
+
+	while (vdev->get_irq(vdev, n) > 0)
+		n++;
+	if (!n)
+		return 0;
+	vdev->irqs = kcalloc(n, sizeof(*vdev->irqs), GFP_KERNEL);
+	if (!vdev->irqs)
+		return -ENOMEM;
+	vdev->num_irqs = n;
+	for (i = 0; i < n; i++) {
+		struct vfio_platform_irq *irq = &vdev->irqs[i];
+
+		hwirq = vdev->get_irq(vdev, i);
+		irq->vdev = vdev;
+		irq->index = i;
+		irq->hwirq = hwirq;
+		spin_lock_init(&irq->lock);
+		irq->level = !!(irq_get_trigger_type(hwirq) &
+				IRQ_TYPE_LEVEL_MASK);
+		irq->flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE;
+		if (irq->level)
+			irq->flags |= VFIO_IRQ_INFO_AUTOMASKED;
+		irq->name = kasprintf(GFP_KERNEL, "vfio-irq[%d](%s)", hwirq,
+				      dev_name(vdev->dev));
+		if (!irq->name)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void vfio_platform_irq_cleanup(struct vfio_platform_device *vdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < vdev->num_irqs; i++)
+		kfree(vdev->irqs[i].name);
+	kfree(vdev->irqs);
+	vdev->irqs = NULL;
+	vdev->num_irqs = 0;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VFIO for platform and AMBA devices: internal interfaces.
+ */
+#ifndef VFIO_PLATFORM_PRIVATE_H
+#define VFIO_PLATFORM_PRIVATE_H
+
+#include <linux/clk.h>
+#include <linux/mutex.h>
+#include <linux/reset.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/vfio.h>
+
+/* Region index in the upper bits of the device-fd offset, as upstream. */
+#define VFIO_PLATFORM_OFFSET_SHIFT	40
+#define VFIO_PLATFORM_OFFSET_MASK	((1ULL << VFIO_PLATFORM_OFFSET_SHIFT) - 1)
+#define VFIO_PLATFORM_INDEX(off)	((off) >> VFIO_PLATFORM_OFFSET_SHIFT)
+#define VFIO_PLATFORM_INDEX_TO_OFFSET(i) ((u64)(i) << VFIO_PLATFORM_OFFSET_SHIFT)
+
+struct vfio_platform_device;
+
+struct vfio_platform_region {
+	phys_addr_t		addr;
+	resource_size_t		size;
+	u32			flags;		/* VFIO_REGION_INFO_FLAG_* */
+	void __iomem		*ioaddr;	/* mapped on first access */
+};
+
+struct vfio_platform_irq {
+	struct vfio_platform_device *vdev;
+	unsigned int		index;
+	int			hwirq;		/* Linux IRQ number */
+	u32			flags;		/* VFIO_IRQ_INFO_* */
+	bool			level;
+	spinlock_t		lock;		/* masked, pending */
+	bool			masked;
+	bool			pending;	/* edge fired while masked */
+	bool			requested;
+	char			*name;
+	struct eventfd_ctx	*trigger;
+	struct virqfd		*unmask;
+	struct virqfd		*mask;
+};
+
+/**
+ * struct vfio_platform_reset_handler - per-compatible device reset
+ * @compat: device-tree compatible it applies to
+ * @reset:  puts the device in its post-reset state through its registers
+ */
+struct vfio_platform_reset_handler {
+	const char *compat;
+	int (*reset)(struct vfio_platform_device *vdev);
+};
+
+struct vfio_platform_device {
+	struct vfio_device		vdev;
+	struct device			*dev;
+	bool				amba;
+	bool				emulated_iommu;
+	struct vfio_platform_region	*regions;
+	unsigned int			num_regions;
+	struct vfio_platform_irq	*irqs;
+	unsigned int			num_irqs;
+	struct mutex			igate;	/* SET_IRQS, reset */
+	struct clk_bulk_data		*clks;
+	int				num_clks;
+	struct reset_control		*rstc;
+	bool				acpi_reset;
+	const struct vfio_platform_reset_handler *reset_handler;
+	/* set by the bus glue before registration */
+	int (*get_resource)(struct vfio_platform_device *vdev,
+			    unsigned int i, struct resource **res);
+	int (*get_irq)(struct vfio_platform_device *vdev, unsigned int i);
+};
+
+/* vfio_platform_core.c */
+int vfio_platform_probe_common(struct vfio_platform_device *vdev,
+			       struct device *dev);
+void vfio_platform_remove_common(struct vfio_platform_device *vdev);
+extern const struct vfio_device_ops vfio_platform_ops;
+extern const struct attribute_group *vfio_platform_dev_groups[];
+bool vfio_platform_dma_less(struct device *dev);
+
+/* vfio_platform_irq.c */
+int vfio_platform_irq_init(struct vfio_platform_device *vdev);
+void vfio_platform_irq_cleanup(struct vfio_platform_device *vdev);
+void vfio_platform_irq_release_all(struct vfio_platform_device *vdev);
+int vfio_platform_set_irqs(struct vfio_platform_device *vdev,
+			   struct vfio_irq_set *hdr, void *data);
+
+/* vfio_platform_reset.c */
+int vfio_platform_reset_init(struct vfio_platform_device *vdev);
+bool vfio_platform_has_reset(struct vfio_platform_device *vdev);
+int vfio_platform_do_reset(struct vfio_platform_device *vdev);
+void __iomem *vfio_platform_region_map(struct vfio_platform_device *vdev,
+				       unsigned int index);
+
+#endif /* VFIO_PLATFORM_PRIVATE_H */
