@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for selftests that own a platform or AMBA device through VFIO:
+ * sysfs binding with driver_override and the group/container/device flow.
+ */
+#ifndef KVMARM_IO_VFIO_UTIL_H
+#define KVMARM_IO_VFIO_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/vfio.h>
+
+struct vfio_dev {
+	int container;
+	int group;
+	int device;
+	char err[256];
+};
+
+/* Write @val to the sysfs file @path; 0 or -errno. */
+int sysfs_write(const char *path, const char *val);
+/* Read the driver a device is bound to ("" when none); 0 or -errno. */
+int sysfs_driver(const char *bus, const char *dev, char *buf, size_t len);
+
+/*
+ * Bind @dev on @bus ("amba" or "platform") to @driver with driver_override,
+ * unbinding it from its current driver first.  Return 0 when @dev ends up
+ * bound to @driver, -ENODEV when the probe refused it, or -errno.
+ */
+int vfio_bind(const char *bus, const char *dev, const char *driver);
+/* Unbind @dev, clear driver_override and let the host driver probe. */
+int vfio_restore(const char *bus, const char *dev);
+
+/* Open group, container (TYPE1v2) and device fd; -1 with @v->err set. */
+int vfio_open(struct vfio_dev *v, const char *bus, const char *dev);
+void vfio_close(struct vfio_dev *v);
+
+/* One SET_IRQS call for vector 0 of @index; 0 or -errno. */
+int vfio_set_irq(int device, unsigned int index, unsigned int flags,
+		 unsigned int count, const void *data, size_t data_len);
+int vfio_irq_eventfd(int device, unsigned int index, unsigned int action,
+		     int fd);
+int vfio_irq_simple(int device, unsigned int index, unsigned int action);
+
+#endif

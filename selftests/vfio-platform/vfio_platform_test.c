@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_platform_test - VFIO passthrough of QEMU virt's real devices.
+ *
+ * The PL031 RTC (AMBA, level interrupt, DMA-less) is taken from rtc-pl031,
+ * owned through vfio-amba and given back; a virtio-mmio transport
+ * (platform bus, may master DMA, no reset) shows the refusal without an
+ * IOMMU and the dma_less parameter.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/rtc.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+
+#include "kselftest_harness.h"
+#include "vfio_util.h"
+
+#define RTC_BUS		"amba"
+#define RTC_DEV		"9010000.pl031"
+#define RTC_DRIVER	"vfio-amba"
+#define RTC_HOST	"rtc-pl031"
+#define VIRTIO_BUS	"platform"
+#define VIRTIO_DEV	"a000000.virtio_mmio"
+#define DMA_LESS_PARAM	"/sys/module/vfio_platform/parameters/dma_less"
+
+/* PL031 registers */
+#define RTC_DR		0x00
+#define RTC_MR		0x04
+#define RTC_IMSC	0x10
+#define RTC_RIS		0x14
+#define RTC_ICR		0x1c
+#define RTC_PERIPHID0	0xfe0
+
+#define PAGE		4096
+
+static uint32_t rd32(int fd, uint64_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	if (pread(fd, &v, 4, off) != 4)
+		return 0xdeadbeef;
+	return v;
+}
+
+static int wr32(int fd, uint64_t off, uint32_t v)
+{
+	return pwrite(fd, &v, 4, off) == 4 ? 0 : -errno;
+}
+
+/* Wait up to @ms for the eventfd to fire; return its count or 0. */
+static uint64_t wait_event(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t cnt = 0;
+
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	if (read(efd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return 0;
+	return cnt;
+}
+
+/* Single-copy-atomic accesses to the mapped registers. */
+static uint32_t mmio_rd(uint32_t *base, unsigned int off)
+{
+	return __atomic_load_n(base + off / 4, __ATOMIC_RELAXED);
+}
+
+static void mmio_wr(uint32_t *base, unsigned int off, uint32_t v)
+{
+	__atomic_store_n(base + off / 4, v, __ATOMIC_RELAXED);
+}
+
+/* Clear the RTC interrupt and set the alarm @secs seconds ahead. */
+static void arm_alarm(uint32_t *rtc, unsigned int secs)
+{
+	mmio_wr(rtc, RTC_IMSC, 0);
+	mmio_wr(rtc, RTC_ICR, 1);
+	mmio_wr(rtc, RTC_MR, mmio_rd(rtc, RTC_DR) + secs);
+	mmio_wr(rtc, RTC_IMSC, 1);
+}
+
+static void clear_alarm(uint32_t *rtc)
+{
+	mmio_wr(rtc, RTC_ICR, 1);
+}
+
+static int kmsg_has(const char *needle)
+{
+	static char buf[1 << 17];
+	int n = klogctl(3, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	return !!strstr(buf, needle);
+}
+
+FIXTURE(rtc) {
+	struct vfio_dev v;
+	uint32_t *map;
+	int efd;
+};
+
+FIXTURE_SETUP(rtc)
+{
+	int ret;
+
+	self->v.container = -1;
+	self->v.group = -1;
+	self->v.device = -1;
+	self->map = MAP_FAILED;
+	self->efd = -1;
+	if (access("/sys/bus/amba/devices/" RTC_DEV, F_OK))
+		SKIP(return, "no PL031 at " RTC_DEV);
+	ret = vfio_bind(RTC_BUS, RTC_DEV, RTC_DRIVER);
+	ASSERT_EQ(0, ret) TH_LOG("binding %s: %s", RTC_DEV, strerror(-ret));
+	ASSERT_EQ(0, vfio_open(&self->v, RTC_BUS, RTC_DEV))
+		TH_LOG("%s", self->v.err);
+	self->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, self->efd);
+}
+
+FIXTURE_TEARDOWN(rtc)
+{
+	if (self->map != MAP_FAILED)
+		munmap(self->map, PAGE);
+	if (self->efd >= 0)
+		close(self->efd);
+	vfio_close(&self->v);
+	vfio_restore(RTC_BUS, RTC_DEV);
+}
+
+/* Map the RTC's registers (region 0) shared, read-write. */
+static uint32_t *map_rtc(int device)
+{
+	return mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, device, 0);
+}
+
+TEST_F(rtc, info)
+{
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
+	char path[128], info[512];
+	int fd;
+	ssize_t n;
+
+	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_GET_INFO, &di));
+	EXPECT_EQ(VFIO_DEVICE_FLAGS_AMBA | VFIO_DEVICE_FLAGS_RESET, di.flags);
+	EXPECT_EQ(1, di.num_regions);
+	EXPECT_EQ(1, di.num_irqs);
+
+	ri.index = 0;
+	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	EXPECT_EQ(0x1000, ri.size);
+	EXPECT_EQ(0, ri.offset);
+	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+		  VFIO_REGION_INFO_FLAG_MMAP, ri.flags);
+
+	ii.index = 0;
+	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	EXPECT_EQ(1, ii.count);
+	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
+		  VFIO_IRQ_INFO_AUTOMASKED, ii.flags);
+
+	/* The host's view, for building the guest's device-tree node. */
+	snprintf(path, sizeof(path),
+		 "/sys/bus/amba/devices/%s/vfio_platform_info", RTC_DEV);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, info, sizeof(info) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	info[n] = '\0';
+	EXPECT_NE(NULL, strstr(info, "compatible arm,pl031\n")) TH_LOG("%s", info);
+	EXPECT_NE(NULL, strstr(info, "region 0 0x9010000 0x1000\n")) TH_LOG("%s", info);
+	EXPECT_NE(NULL, strstr(info, "irq 0 level high\n")) TH_LOG("%s", info);
+}
+
+TEST_F(rtc, read_counter)
+{
+	uint32_t a, b, m;
+	uint8_t id8;
+	uint16_t id16;
+	uint64_t id64;
+
+	a = rd32(self->v.device, RTC_DR);
+	EXPECT_LT(1600000000u, a) TH_LOG("RTC reads %u", a);
+	self->map = map_rtc(self->v.device);
+	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("mmap: %s", strerror(errno));
+	m = mmio_rd(self->map, RTC_DR);
+	EXPECT_LE(a, m);
+	EXPECT_GE(a + 2, m);
+	usleep(2100 * 1000);
+	b = rd32(self->v.device, RTC_DR);
+	EXPECT_LE(a + 2, b) TH_LOG("RTC did not count: %u then %u", a, b);
+	EXPECT_GE(a + 4, b);
+
+	/* 1, 2 and 8 byte accesses: PrimeCell ID 0x31 0x10 0x14 0x00. */
+	ASSERT_EQ(1, pread(self->v.device, &id8, 1, RTC_PERIPHID0));
+	EXPECT_EQ(0x31, id8);
+	ASSERT_EQ(2, pread(self->v.device, &id16, 2, RTC_PERIPHID0));
+	EXPECT_EQ(0x31, id16 & 0xff);
+	ASSERT_EQ(8, pread(self->v.device, &id64, 8, RTC_PERIPHID0));
+	EXPECT_EQ(0x31, id64 & 0xff);
+	EXPECT_EQ(0x10, (id64 >> 32) & 0xff);
+	EXPECT_EQ(0x31, mmio_rd(self->map, RTC_PERIPHID0));
+}
+
+TEST_F_TIMEOUT(rtc, alarm_irq, 180)
+{
+	int unmask_fd;
+	uint64_t one = 1;
+
+	self->map = map_rtc(self->v.device);
+	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, vfio_irq_eventfd(self->v.device, 0,
+				      VFIO_IRQ_SET_ACTION_TRIGGER, self->efd));
+
+	/* The alarm fires; the line stays high but the IRQ is automasked. */
+	arm_alarm(self->map, 1);
+	ASSERT_LT(0, wait_event(self->efd, 5000)) TH_LOG("alarm IRQ never came");
+	EXPECT_EQ(1, mmio_rd(self->map, RTC_RIS));
+	EXPECT_EQ(0, wait_event(self->efd, 1500)) TH_LOG("not automasked");
+
+	/* Clear and unmask by ioctl: re-armed. */
+	clear_alarm(self->map);
+	ASSERT_EQ(0, vfio_irq_simple(self->v.device, 0,
+				     VFIO_IRQ_SET_ACTION_UNMASK));
+	EXPECT_EQ(0, wait_event(self->efd, 200));
+	arm_alarm(self->map, 1);
+	ASSERT_LT(0, wait_event(self->efd, 5000))
+		TH_LOG("no IRQ after unmask by ioctl");
+
+	/* The same with an unmask eventfd (KVM's resamplefd). */
+	unmask_fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, unmask_fd);
+	ASSERT_EQ(0, vfio_irq_eventfd(self->v.device, 0,
+				      VFIO_IRQ_SET_ACTION_UNMASK, unmask_fd));
+	clear_alarm(self->map);
+	ASSERT_EQ(sizeof(one), write(unmask_fd, &one, sizeof(one)));
+	arm_alarm(self->map, 1);
+	ASSERT_LT(0, wait_event(self->efd, 5000))
+		TH_LOG("no IRQ after unmask by eventfd");
+	EXPECT_EQ(0, wait_event(self->efd, 1000));
+	clear_alarm(self->map);
+	ASSERT_EQ(sizeof(one), write(unmask_fd, &one, sizeof(one)));
+
+	/* MASK prevents delivery; unmasking delivers the pending level. */
+	ASSERT_EQ(0, vfio_irq_simple(self->v.device, 0,
+				     VFIO_IRQ_SET_ACTION_MASK));
+	arm_alarm(self->map, 1);
+	EXPECT_EQ(0, wait_event(self->efd, 2500)) TH_LOG("delivered while masked");
+	EXPECT_EQ(1, mmio_rd(self->map, RTC_RIS));
+	ASSERT_EQ(0, vfio_irq_simple(self->v.device, 0,
+				     VFIO_IRQ_SET_ACTION_UNMASK));
+	EXPECT_LT(0, wait_event(self->efd, 2000))
+		TH_LOG("pending level IRQ lost on unmask");
+
+	/* A DATA_BOOL unmask with false does nothing, with true unmasks. */
+	clear_alarm(self->map);
+	{
+		uint8_t no = 0, yes = 1;
+
+		ASSERT_EQ(0, vfio_set_irq(self->v.device, 0,
+					  VFIO_IRQ_SET_DATA_BOOL |
+					  VFIO_IRQ_SET_ACTION_UNMASK, 1, &no, 1));
+		arm_alarm(self->map, 1);
+		EXPECT_EQ(0, wait_event(self->efd, 2500));
+		ASSERT_EQ(0, vfio_set_irq(self->v.device, 0,
+					  VFIO_IRQ_SET_DATA_BOOL |
+					  VFIO_IRQ_SET_ACTION_UNMASK, 1, &yes, 1));
+		EXPECT_LT(0, wait_event(self->efd, 2000));
+	}
+
+	/* count = 0 tears the trigger down. */
+	ASSERT_EQ(0, vfio_set_irq(self->v.device, 0, VFIO_IRQ_SET_DATA_NONE |
+				  VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL, 0));
+	clear_alarm(self->map);
+	ASSERT_EQ(0, vfio_irq_simple(self->v.device, 0,
+				     VFIO_IRQ_SET_ACTION_UNMASK));
+	arm_alarm(self->map, 1);
+	EXPECT_EQ(0, wait_event(self->efd, 2500)) TH_LOG("trigger not torn down");
+	EXPECT_EQ(-EINVAL, vfio_irq_simple(self->v.device, 0,
+					   VFIO_IRQ_SET_ACTION_TRIGGER));
+	clear_alarm(self->map);
+	close(unmask_fd);
+}
+
+TEST_F(rtc, bad_input)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = 1 };
+	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = 1 };
+	int dev = self->v.device, nullfd, fds[2] = { self->efd, self->efd };
+	uint32_t before = rd32(dev, RTC_DR), v;
+	uint64_t q;
+	void *p;
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	EXPECT_EQ(EINVAL, errno);
+	ri.index = 0;
+	ri.argsz = 4;
+	EXPECT_EQ(-1, ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(dev, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* SET_IRQS: index, range, conflicting flags, non-eventfd. */
+	EXPECT_EQ(-EINVAL, vfio_irq_eventfd(dev, 1, VFIO_IRQ_SET_ACTION_TRIGGER,
+					    self->efd));
+	EXPECT_EQ(-EINVAL, vfio_set_irq(dev, 0, VFIO_IRQ_SET_DATA_EVENTFD |
+					VFIO_IRQ_SET_ACTION_TRIGGER, 2, fds,
+					sizeof(fds)));
+	EXPECT_EQ(-EINVAL, vfio_set_irq(dev, 0, VFIO_IRQ_SET_DATA_NONE |
+					VFIO_IRQ_SET_ACTION_MASK |
+					VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL, 0));
+	EXPECT_EQ(-EINVAL, vfio_set_irq(dev, 0, VFIO_IRQ_SET_DATA_NONE |
+					VFIO_IRQ_SET_DATA_BOOL |
+					VFIO_IRQ_SET_ACTION_MASK, 1, NULL, 0));
+	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nullfd);
+	EXPECT_EQ(-EINVAL, vfio_irq_eventfd(dev, 0, VFIO_IRQ_SET_ACTION_TRIGGER,
+					    nullfd));
+	EXPECT_EQ(-EBADF, vfio_irq_eventfd(dev, 0, VFIO_IRQ_SET_ACTION_TRIGGER,
+					   1000));
+	close(nullfd);
+
+	/* mmap: oversized, past the region, other index, private, unaligned. */
+	p = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, dev, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, dev, PAGE);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, dev, 1ull << 40);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, dev, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, dev, 12);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Accesses past the end of the region or in no region. */
+	EXPECT_EQ(-1, pread(dev, &v, 4, 0x1000));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, pread(dev, &q, 8, 0xffc));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, pwrite(dev, &v, 4, 0x1000));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, pread(dev, &v, 4, 1ull << 40));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Nothing changed: the device still counts and has no trigger. */
+	v = rd32(dev, RTC_DR);
+	EXPECT_LE(before, v);
+	EXPECT_GE(before + 2, v);
+	EXPECT_EQ(-EINVAL, vfio_irq_simple(dev, 0, VFIO_IRQ_SET_ACTION_TRIGGER));
+}
+
+TEST_F(rtc, reset)
+{
+	self->map = map_rtc(self->v.device);
+	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, wr32(self->v.device, RTC_IMSC, 1));
+	ASSERT_EQ(0, wr32(self->v.device, RTC_MR, 12345));
+	EXPECT_EQ(12345, rd32(self->v.device, RTC_MR));
+	EXPECT_EQ(1, mmio_rd(self->map, RTC_IMSC));
+	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_RESET));
+	EXPECT_EQ(0, mmio_rd(self->map, RTC_IMSC));
+	EXPECT_EQ(0, mmio_rd(self->map, RTC_MR));
+	EXPECT_LT(1600000000u, mmio_rd(self->map, RTC_DR));
+}
+
+TEST(dma_capable_device_needs_admission)
+{
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
+	struct vfio_dev v;
+	void *p;
+	int ret;
+
+	if (access("/sys/bus/platform/devices/" VIRTIO_DEV, F_OK))
+		SKIP(return, "no virtio-mmio transport at " VIRTIO_DEV);
+
+	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "\n"));
+	ret = vfio_bind(VIRTIO_BUS, VIRTIO_DEV, "vfio-platform");
+	EXPECT_EQ(-ENODEV, ret) TH_LOG("a DMA-capable device without IOMMU was admitted");
+	EXPECT_TRUE(kmsg_has("no IOMMU group and not known to be DMA-less"));
+
+	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "foo,bar virtio,mmio"));
+	ret = vfio_bind(VIRTIO_BUS, VIRTIO_DEV, "vfio-platform");
+	ASSERT_EQ(0, ret) TH_LOG("dma_less did not admit it: %s", strerror(-ret));
+	ASSERT_EQ(0, vfio_open(&v, VIRTIO_BUS, VIRTIO_DEV)) TH_LOG("%s", v.err);
+
+	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_GET_INFO, &di));
+	EXPECT_EQ(VFIO_DEVICE_FLAGS_PLATFORM, di.flags);
+	EXPECT_EQ(1, di.num_regions);
+	EXPECT_EQ(1, di.num_irqs);
+	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	EXPECT_EQ(0x200, ri.size);
+	/* Not page-sized: read/write only. */
+	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
+		  ri.flags);
+	EXPECT_EQ(0x74726976, rd32(v.device, ri.offset));
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, v.device, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE, ii.flags);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(v.device, VFIO_DEVICE_RESET));
+	EXPECT_EQ(EINVAL, errno);
+
+	vfio_close(&v);
+	EXPECT_EQ(0, vfio_restore(VIRTIO_BUS, VIRTIO_DEV));
+	EXPECT_EQ(0, sysfs_write(DMA_LESS_PARAM, "\n"));
+}
+
+static int module_loaded(const char *name)
+{
+	char line[256];
+	FILE *f = fopen("/proc/modules", "r");
+	int found = 0;
+	size_t n = strlen(name);
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ' ')
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* The /dev node of the RTC that rtc-pl031 registered for the PL031. */
+static int rtc_node(char *buf, size_t len)
+{
+	DIR *d = opendir("/sys/bus/amba/devices/" RTC_DEV "/rtc");
+	struct dirent *e;
+	int ret = -ENOENT;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (!strncmp(e->d_name, "rtc", 3)) {
+			snprintf(buf, len, "/dev/%s", e->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+TEST(host_gets_device_back_and_module_unloads)
+{
+	char drv[64], path[512];
+	struct rtc_time tm;
+	struct utsname u;
+	struct vfio_dev v;
+	int fd, ret;
+
+	if (access("/sys/bus/amba/devices/" RTC_DEV, F_OK))
+		SKIP(return, "no PL031 at " RTC_DEV);
+	ASSERT_EQ(0, vfio_bind(RTC_BUS, RTC_DEV, RTC_DRIVER));
+	ASSERT_EQ(0, vfio_open(&v, RTC_BUS, RTC_DEV)) TH_LOG("%s", v.err);
+
+	/* Owned: the module cannot go. */
+	ret = syscall(SYS_delete_module, "vfio_platform", O_NONBLOCK);
+	EXPECT_EQ(-1, ret);
+	EXPECT_TRUE(errno == EBUSY || errno == EAGAIN) TH_LOG("errno %d", errno);
+	EXPECT_EQ(1, module_loaded("vfio_platform"));
+
+	vfio_close(&v);
+	ASSERT_EQ(0, vfio_restore(RTC_BUS, RTC_DEV));
+	ASSERT_EQ(0, sysfs_driver(RTC_BUS, RTC_DEV, drv, sizeof(drv)));
+	EXPECT_STREQ(RTC_HOST, drv);
+
+	/* The host's RTC driver works again. */
+	ASSERT_EQ(0, rtc_node(path, sizeof(path)));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	ASSERT_EQ(0, ioctl(fd, RTC_RD_TIME, &tm));
+	EXPECT_LE(124, tm.tm_year) TH_LOG("RTC year %d", tm.tm_year + 1900);
+	close(fd);
+
+	/* Released: it unloads and leaves nothing behind; then reload. */
+	ASSERT_EQ(0, syscall(SYS_delete_module, "vfio_platform", O_NONBLOCK))
+		TH_LOG("rmmod: %s", strerror(errno));
+	EXPECT_EQ(0, module_loaded("vfio_platform"));
+	EXPECT_NE(0, access("/sys/bus/amba/drivers/vfio-amba", F_OK));
+	EXPECT_NE(0, access("/sys/bus/platform/drivers/vfio-platform", F_OK));
+	EXPECT_NE(0, access("/dev/vfio/0", F_OK));
+	EXPECT_NE(0, access("/dev/vfio/1", F_OK));
+
+	ASSERT_EQ(0, uname(&u));
+	snprintf(path, sizeof(path),
+		 "/lib/modules/%s/updates/vfio-platform.ko", u.release);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0))
+		TH_LOG("reload: %s", strerror(errno));
+	close(fd);
+	EXPECT_EQ(0, access("/sys/bus/amba/drivers/vfio-amba", F_OK));
+}
+
+TEST_HARNESS_MAIN
