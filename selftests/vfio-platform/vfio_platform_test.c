@@ -393,8 +393,8 @@ TEST(dma_capable_device_needs_admission)
 	struct vfio_region_info ri = { .argsz = sizeof(ri) };
 	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
 	struct vfio_dev v;
+	int ret, efd;
 	void *p;
-	int ret;
 
 	if (access("/sys/bus/platform/devices/" VIRTIO_DEV, F_OK))
 		SKIP(return, "no virtio-mmio transport at " VIRTIO_DEV);
@@ -426,6 +426,25 @@ TEST(dma_capable_device_needs_admission)
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(v.device, VFIO_DEVICE_RESET));
 	EXPECT_EQ(EINVAL, errno);
+
+	/*
+	 * Edge interrupt: one that fires while masked is kept and delivered
+	 * on unmask (fired here by the loopback trigger).
+	 */
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, vfio_irq_eventfd(v.device, 0, VFIO_IRQ_SET_ACTION_TRIGGER,
+				      efd));
+	ASSERT_EQ(0, vfio_irq_simple(v.device, 0, VFIO_IRQ_SET_ACTION_TRIGGER));
+	EXPECT_EQ(1, wait_event(efd, 1000));
+	ASSERT_EQ(0, vfio_irq_simple(v.device, 0, VFIO_IRQ_SET_ACTION_MASK));
+	ASSERT_EQ(0, vfio_irq_simple(v.device, 0, VFIO_IRQ_SET_ACTION_TRIGGER));
+	ASSERT_EQ(0, vfio_irq_simple(v.device, 0, VFIO_IRQ_SET_ACTION_TRIGGER));
+	EXPECT_EQ(0, wait_event(efd, 300)) TH_LOG("edge delivered while masked");
+	ASSERT_EQ(0, vfio_irq_simple(v.device, 0, VFIO_IRQ_SET_ACTION_UNMASK));
+	EXPECT_EQ(1, wait_event(efd, 1000)) TH_LOG("masked edge lost");
+	EXPECT_EQ(0, wait_event(efd, 300));
+	close(efd);
 
 	vfio_close(&v);
 	EXPECT_EQ(0, vfio_restore(VIRTIO_BUS, VIRTIO_DEV));
