@@ -178,8 +178,14 @@ static long vfio_platform_ioctl_get_info(struct vfio_platform_device *vdev,
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	info.flags = vdev->amba ? VFIO_DEVICE_FLAGS_AMBA :
-				  VFIO_DEVICE_FLAGS_PLATFORM;
+	/*
+	 * An AMBA device is described like a platform device (MMIO regions,
+	 * wired interrupts), and QEMU's vfio-platform accepts only devices
+	 * that say PLATFORM: report both.
+	 */
+	info.flags = VFIO_DEVICE_FLAGS_PLATFORM;
+	if (vdev->amba)
+		info.flags |= VFIO_DEVICE_FLAGS_AMBA;
 	if (vfio_platform_has_reset(vdev))
 		info.flags |= VFIO_DEVICE_FLAGS_RESET;
 	info.num_regions = vdev->num_regions;

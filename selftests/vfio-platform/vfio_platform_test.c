@@ -159,7 +159,8 @@ TEST_F(rtc, info)
 	ssize_t n;
 
 	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_GET_INFO, &di));
-	EXPECT_EQ(VFIO_DEVICE_FLAGS_AMBA | VFIO_DEVICE_FLAGS_RESET, di.flags);
+	EXPECT_EQ(VFIO_DEVICE_FLAGS_AMBA | VFIO_DEVICE_FLAGS_PLATFORM |
+		  VFIO_DEVICE_FLAGS_RESET, di.flags);
 	EXPECT_EQ(1, di.num_regions);
 	EXPECT_EQ(1, di.num_irqs);
 
