@@ -1,0 +1,1227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost_ring - a split-virtqueue engine for in-kernel vhost devices.
+ *
+ * Owner, memory table, vrings, kick/call/error eventfds, event index,
+ * indirect descriptors and the dirty log, with the ioctls of
+ * <linux/vhost.h>.  Descriptors are read once into kernel memory (no double
+ * fetch); chains are bounded; any malformed ring is reported on the
+ * vring's error eventfd and stops that vring, never the host.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cgroup.h>
+#include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/nospec.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+
+#include "kvmarm_compat.h"
+#include "vhost_ring.h"
+
+#define VHR_MAX_RING		32768
+#define VHR_MAX_INDIRECT	1024
+
+static bool vhr_is_le(struct vhr_virtqueue *vq)
+{
+	return vhr_has_feature(vq, VIRTIO_F_VERSION_1) ||
+	       virtio_legacy_is_little_endian();
+}
+
+static u16 vhr16_to_cpu(struct vhr_virtqueue *vq, __virtio16 v)
+{
+	return __virtio16_to_cpu(vhr_is_le(vq), v);
+}
+
+static __virtio16 cpu_to_vhr16(struct vhr_virtqueue *vq, u16 v)
+{
+	return __cpu_to_virtio16(vhr_is_le(vq), v);
+}
+
+static u32 vhr32_to_cpu(struct vhr_virtqueue *vq, __virtio32 v)
+{
+	return __virtio32_to_cpu(vhr_is_le(vq), v);
+}
+
+static __virtio32 cpu_to_vhr32(struct vhr_virtqueue *vq, u32 v)
+{
+	return __cpu_to_virtio32(vhr_is_le(vq), v);
+}
+
+static u64 vhr64_to_cpu(struct vhr_virtqueue *vq, __virtio64 v)
+{
+	return __virtio64_to_cpu(vhr_is_le(vq), v);
+}
+
+/**
+ * vhr_vq_err() - report a guest error on the vring's error eventfd
+ * @vq:  the vring
+ * @fmt: printf format of the debug message
+ */
+void vhr_vq_err(struct vhr_virtqueue *vq, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_debug("%pV", &vaf);
+	va_end(args);
+	if (vq->error_ctx)
+		kvmarm_eventfd_signal(vq->error_ctx);
+}
+
+/* Worker */
+
+static void vhr_use_mm_work(struct kthread_work *work);
+static void vhr_unuse_mm_work(struct kthread_work *work);
+
+struct vhr_mm_work {
+	struct kthread_work work;
+	struct mm_struct *mm;
+};
+
+static void vhr_use_mm_work(struct kthread_work *work)
+{
+	struct vhr_mm_work *w = container_of(work, struct vhr_mm_work, work);
+
+	kthread_use_mm(w->mm);
+}
+
+static void vhr_unuse_mm_work(struct kthread_work *work)
+{
+	struct vhr_mm_work *w = container_of(work, struct vhr_mm_work, work);
+
+	kthread_unuse_mm(w->mm);
+}
+
+static void vhr_worker_run(struct vhr_dev *dev,
+			   void (*fn)(struct kthread_work *work))
+{
+	struct vhr_mm_work w = { .mm = dev->mm };
+
+	kthread_init_work(&w.work, fn);
+	kthread_queue_work(dev->worker, &w.work);
+	kthread_flush_work(&w.work);
+}
+
+void vhr_work_queue(struct vhr_dev *dev, struct kthread_work *work)
+{
+	if (dev->worker)
+		kthread_queue_work(dev->worker, work);
+}
+
+void vhr_dev_flush(struct vhr_dev *dev)
+{
+	if (dev->worker)
+		kthread_flush_worker(dev->worker);
+}
+
+/* Kick polling */
+
+static int vhr_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode,
+			   int sync, void *key)
+{
+	struct vhr_virtqueue *vq = container_of(wait, struct vhr_virtqueue,
+						wait);
+
+	if (!(key_to_poll(key) & EPOLLIN))
+		return 0;
+	vhr_work_queue(vq->dev, &vq->poll_work);
+	return 0;
+}
+
+static void vhr_poll_func(struct file *file, wait_queue_head_t *wqh,
+			  poll_table *pt)
+{
+	struct vhr_virtqueue *vq = container_of(pt, struct vhr_virtqueue,
+						table);
+
+	vq->wqh = wqh;
+	add_wait_queue(wqh, &vq->wait);
+}
+
+static void vhr_poll_stop(struct vhr_virtqueue *vq)
+{
+	if (vq->wqh) {
+		remove_wait_queue(vq->wqh, &vq->wait);
+		vq->wqh = NULL;
+	}
+}
+
+static void vhr_poll_start(struct vhr_virtqueue *vq)
+{
+	__poll_t mask;
+
+	if (vq->wqh || !vq->kick)
+		return;
+	mask = vfs_poll(vq->kick, &vq->table);
+	if (mask & EPOLLIN)
+		vhr_work_queue(vq->dev, &vq->poll_work);
+}
+
+/* Device set-up and tear-down */
+
+static void vhr_vq_reset(struct vhr_virtqueue *vq)
+{
+	vq->num = 1;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	vq->log_addr = 0;
+	vq->log_used = false;
+	vq->last_avail_idx = 0;
+	vq->avail_idx = 0;
+	vq->last_used_idx = 0;
+	vq->used_flags = 0;
+	vq->signalled_used = 0;
+	vq->signalled_used_valid = false;
+	vq->used_pending = false;
+	vq->private_data = NULL;
+	if (vq->kick)
+		fput(vq->kick);
+	vq->kick = NULL;
+	if (vq->call_ctx)
+		eventfd_ctx_put(vq->call_ctx);
+	vq->call_ctx = NULL;
+	if (vq->error_ctx)
+		eventfd_ctx_put(vq->error_ctx);
+	vq->error_ctx = NULL;
+}
+
+/**
+ * vhr_dev_init() - set up a device and its vrings
+ * @dev:         the device
+ * @name:        for the worker thread's name
+ * @vqs:         the vrings, embedded in the device's own structures
+ * @nvqs:        how many
+ * @features:    features offered (device features and VHR_FEATURES)
+ * @handle_kick: run on the worker when a vring is kicked; its work is
+ *               &vhr_virtqueue.poll_work
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vhr_dev_init(struct vhr_dev *dev, const char *name,
+		 struct vhr_virtqueue **vqs, int nvqs, u64 features,
+		 void (*handle_kick)(struct kthread_work *work))
+{
+	int i;
+
+	mutex_init(&dev->mutex);
+	dev->mm = NULL;
+	dev->worker = NULL;
+	dev->mem = NULL;
+	dev->vqs = vqs;
+	dev->nvqs = nvqs;
+	dev->features = features;
+	dev->acked_features = 0;
+	dev->log_base = 0;
+	dev->log_base_set = false;
+	dev->log_ctx = NULL;
+	dev->name = name;
+	dev->max_mem_regions = 64;
+
+	for (i = 0; i < nvqs; i++) {
+		struct vhr_virtqueue *vq = vqs[i];
+
+		memset(vq, 0, sizeof(*vq));
+		vq->dev = dev;
+		vq->index = i;
+		mutex_init(&vq->mutex);
+		init_waitqueue_func_entry(&vq->wait, vhr_poll_wakeup);
+		init_poll_funcptr(&vq->table, vhr_poll_func);
+		kthread_init_work(&vq->poll_work, handle_kick);
+		vq->iov = kmalloc_array(VHR_MAX_IOV, sizeof(*vq->iov),
+					GFP_KERNEL);
+		vq->log = kmalloc_array(VHR_MAX_IOV, sizeof(*vq->log),
+					GFP_KERNEL);
+		if (!vq->iov || !vq->log)
+			goto err;
+		vhr_vq_reset(vq);
+	}
+	return 0;
+err:
+	for (i = 0; i < nvqs; i++) {
+		kfree(vqs[i]->iov);
+		kfree(vqs[i]->log);
+		vqs[i]->iov = NULL;
+		vqs[i]->log = NULL;
+	}
+	return -ENOMEM;
+}
+
+bool vhr_dev_has_owner(struct vhr_dev *dev)
+{
+	return dev->mm;
+}
+
+/* Only the owner's address space may drive the device. */
+int vhr_dev_check_owner(struct vhr_dev *dev)
+{
+	return dev->mm == current->mm ? 0 : -EPERM;
+}
+
+static long vhr_dev_set_owner(struct vhr_dev *dev)
+{
+	struct kthread_worker *worker;
+	int ret;
+
+	if (dev->mm)
+		return -EBUSY;
+	dev->mm = get_task_mm(current);
+	if (!dev->mm)
+		return -EINVAL;
+	worker = kthread_create_worker(0, "%s-%d", dev->name, current->pid);
+	if (IS_ERR(worker)) {
+		ret = PTR_ERR(worker);
+		goto err_mm;
+	}
+	/* Account the worker to the owner's cgroups. */
+	ret = cgroup_attach_task_all(current, worker->task);
+	if (ret)
+		goto err_worker;
+	dev->worker = worker;
+	vhr_worker_run(dev, vhr_use_mm_work);
+	return 0;
+
+err_worker:
+	kthread_destroy_worker(worker);
+err_mm:
+	mmput(dev->mm);
+	dev->mm = NULL;
+	return ret;
+}
+
+/**
+ * vhr_dev_stop() - stop polling every vring's kick
+ * @dev: the device
+ *
+ * The device detaches its backend and waits for its requests afterwards.
+ */
+void vhr_dev_stop(struct vhr_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		mutex_lock(&dev->vqs[i]->mutex);
+		vhr_poll_stop(dev->vqs[i]);
+		mutex_unlock(&dev->vqs[i]->mutex);
+	}
+	vhr_dev_flush(dev);
+}
+
+/**
+ * vhr_dev_cleanup() - back to the state before SET_OWNER
+ * @dev: a stopped device whose requests are all complete
+ */
+void vhr_dev_cleanup(struct vhr_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vhr_virtqueue *vq = dev->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		vhr_poll_stop(vq);
+		vhr_vq_reset(vq);
+		mutex_unlock(&vq->mutex);
+	}
+	if (dev->worker) {
+		vhr_worker_run(dev, vhr_unuse_mm_work);
+		kthread_destroy_worker(dev->worker);
+		dev->worker = NULL;
+	}
+	if (dev->log_ctx)
+		eventfd_ctx_put(dev->log_ctx);
+	dev->log_ctx = NULL;
+	dev->log_base = 0;
+	dev->log_base_set = false;
+	kvfree(dev->mem);
+	dev->mem = NULL;
+	dev->acked_features = 0;
+	if (dev->mm)
+		mmput(dev->mm);
+	dev->mm = NULL;
+}
+
+/* Free what vhr_dev_init() allocated; after vhr_dev_cleanup(). */
+void vhr_dev_free(struct vhr_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		kfree(dev->vqs[i]->iov);
+		kfree(dev->vqs[i]->log);
+		dev->vqs[i]->iov = NULL;
+		dev->vqs[i]->log = NULL;
+	}
+}
+
+/* Memory table */
+
+static int vhr_region_cmp(const void *a, const void *b)
+{
+	const struct vhr_mem_region *ra = a, *rb = b;
+
+	if (ra->gpa < rb->gpa)
+		return -1;
+	return ra->gpa > rb->gpa;
+}
+
+static long vhr_set_memory(struct vhr_dev *dev, void __user *argp)
+{
+	struct vhost_memory hdr;
+	struct vhost_memory_region r;
+	struct vhr_mem *mem, *old;
+	u32 i;
+	int j;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.padding)
+		return -EOPNOTSUPP;
+	if (hdr.nregions > dev->max_mem_regions)
+		return -E2BIG;
+	mem = kvzalloc(struct_size(mem, regions, hdr.nregions), GFP_KERNEL);
+	if (!mem)
+		return -ENOMEM;
+	mem->nregions = hdr.nregions;
+	for (i = 0; i < hdr.nregions; i++) {
+		if (copy_from_user(&r, argp + sizeof(hdr) + i * sizeof(r),
+				   sizeof(r)))
+			goto fault;
+		if (!r.memory_size || r.flags_padding ||
+		    r.guest_phys_addr + r.memory_size - 1 < r.guest_phys_addr ||
+		    r.userspace_addr + r.memory_size - 1 < r.userspace_addr ||
+		    r.userspace_addr != (unsigned long)r.userspace_addr ||
+		    r.memory_size != (unsigned long)r.memory_size ||
+		    !access_ok(u64_to_user_ptr(r.userspace_addr),
+			       r.memory_size))
+			goto inval;
+		mem->regions[i].gpa = r.guest_phys_addr;
+		mem->regions[i].size = r.memory_size;
+		mem->regions[i].uaddr = r.userspace_addr;
+	}
+	sort(mem->regions, mem->nregions, sizeof(mem->regions[0]),
+	     vhr_region_cmp, NULL);
+	for (i = 1; i < mem->nregions; i++) {
+		struct vhr_mem_region *p = &mem->regions[i - 1];
+
+		if (p->gpa + p->size > mem->regions[i].gpa)
+			goto inval;
+	}
+
+	/* Swap under every vring's lock: no descriptor walk sees both. */
+	for (j = 0; j < dev->nvqs; j++)
+		mutex_lock(&dev->vqs[j]->mutex);
+	old = dev->mem;
+	dev->mem = mem;
+	for (j = dev->nvqs - 1; j >= 0; j--)
+		mutex_unlock(&dev->vqs[j]->mutex);
+	kvfree(old);
+	return 0;
+
+fault:
+	kvfree(mem);
+	return -EFAULT;
+inval:
+	kvfree(mem);
+	return -EINVAL;
+}
+
+static const struct vhr_mem_region *vhr_find_region(struct vhr_mem *mem, u64 gpa)
+{
+	u32 lo = 0, hi;
+
+	if (!mem)
+		return NULL;
+	hi = mem->nregions;
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		const struct vhr_mem_region *r = &mem->regions[mid];
+
+		if (gpa < r->gpa)
+			hi = mid;
+		else if (gpa - r->gpa >= r->size)
+			lo = mid + 1;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+/* Guest range to iovecs of the owner's addresses; -EFAULT if unmapped. */
+static int vhr_translate(struct vhr_virtqueue *vq, u64 gpa, u64 len,
+			 struct iovec *iov, unsigned int iov_size)
+{
+	unsigned int n = 0;
+
+	while (len) {
+		const struct vhr_mem_region *r;
+		u64 off, chunk;
+
+		if (n >= iov_size)
+			return -ENOBUFS;
+		r = vhr_find_region(vq->dev->mem, gpa);
+		if (!r)
+			return -EFAULT;
+		off = gpa - r->gpa;
+		chunk = min(len, r->size - off);
+		iov[n].iov_base = u64_to_user_ptr(r->uaddr + off);
+		iov[n].iov_len = chunk;
+		n++;
+		gpa += chunk;
+		len -= chunk;
+	}
+	return n;
+}
+
+static int vhr_copy_from_guest(struct vhr_virtqueue *vq, void *dst, u64 gpa,
+			       size_t len)
+{
+	struct iovec iov[4];
+	int n, i;
+
+	n = vhr_translate(vq, gpa, len, iov, ARRAY_SIZE(iov));
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (copy_from_user(dst, iov[i].iov_base, iov[i].iov_len))
+			return -EFAULT;
+		dst += iov[i].iov_len;
+	}
+	return 0;
+}
+
+/* Descriptor chains */
+
+/* Add one descriptor, already copied into @d, to the chain's iovecs. */
+static int vhr_add_desc(struct vhr_virtqueue *vq, const struct vring_desc *d,
+			struct iovec *iov, unsigned int iov_size,
+			unsigned int *out_num, unsigned int *in_num,
+			struct vhr_log *log, unsigned int *log_num)
+{
+	u16 flags = vhr16_to_cpu(vq, d->flags);
+	u64 addr = vhr64_to_cpu(vq, d->addr);
+	u32 len = vhr32_to_cpu(vq, d->len);
+	unsigned int cur = *out_num + *in_num;
+	int n;
+
+	n = vhr_translate(vq, addr, len, iov + cur, iov_size - cur);
+	if (n < 0) {
+		vhr_vq_err(vq, "vring %u: descriptor %#llx+%u %s\n", vq->index,
+			   addr, len, n == -ENOBUFS ? "overflows the iovecs" :
+			   "is outside guest memory");
+		return n;
+	}
+	if (flags & VRING_DESC_F_WRITE) {
+		*in_num += n;
+		if (log && len) {
+			log[*log_num].gpa = addr;
+			log[*log_num].len = len;
+			(*log_num)++;
+		}
+	} else {
+		if (*in_num) {
+			vhr_vq_err(vq, "vring %u: readable descriptor after a writable one\n",
+				   vq->index);
+			return -EINVAL;
+		}
+		*out_num += n;
+	}
+	return 0;
+}
+
+static int vhr_get_indirect(struct vhr_virtqueue *vq,
+			    const struct vring_desc *ind, struct iovec *iov,
+			    unsigned int iov_size, unsigned int *out_num,
+			    unsigned int *in_num, struct vhr_log *log,
+			    unsigned int *log_num)
+{
+	u64 base = vhr64_to_cpu(vq, ind->addr);
+	u32 len = vhr32_to_cpu(vq, ind->len);
+	unsigned int count = len / sizeof(struct vring_desc), i = 0, seen = 0;
+	struct vring_desc d;
+	int ret;
+
+	if (!len || len % sizeof(struct vring_desc) ||
+	    count > VHR_MAX_INDIRECT) {
+		vhr_vq_err(vq, "vring %u: bad indirect table length %u\n",
+			   vq->index, len);
+		return -EINVAL;
+	}
+	for (;;) {
+		if (++seen > count) {
+			vhr_vq_err(vq, "vring %u: loop in indirect table\n",
+				   vq->index);
+			return -EINVAL;
+		}
+		ret = vhr_copy_from_guest(vq, &d, base + i * sizeof(d),
+					  sizeof(d));
+		if (ret) {
+			vhr_vq_err(vq, "vring %u: indirect table at %#llx unreadable\n",
+				   vq->index, base);
+			return ret;
+		}
+		if (vhr16_to_cpu(vq, d.flags) & VRING_DESC_F_INDIRECT) {
+			vhr_vq_err(vq, "vring %u: nested indirect table\n",
+				   vq->index);
+			return -EINVAL;
+		}
+		ret = vhr_add_desc(vq, &d, iov, iov_size, out_num, in_num,
+				   log, log_num);
+		if (ret)
+			return ret;
+		if (!(vhr16_to_cpu(vq, d.flags) & VRING_DESC_F_NEXT))
+			return 0;
+		i = vhr16_to_cpu(vq, d.next);
+		if (i >= count) {
+			vhr_vq_err(vq, "vring %u: indirect next %u beyond table of %u\n",
+				   vq->index, i, count);
+			return -EINVAL;
+		}
+	}
+}
+
+/**
+ * vhr_get_vq_desc() - take the next available descriptor chain
+ * @vq:       the vring, locked
+ * @iov:      receives the chain's buffers, readable ones first
+ * @iov_size: capacity of @iov
+ * @out_num:  number of readable (driver to device) iovecs
+ * @in_num:   number of writable iovecs
+ * @log:      if not NULL, receives the guest ranges of writable buffers
+ * @log_num:  number of @log entries
+ *
+ * Every descriptor is copied from the ring once and checked there: chain
+ * length at most the ring size (or the indirect table's), no loops, all
+ * addresses inside the memory table.
+ *
+ * Return: the chain's head, @vq->num when the ring is empty, or a negative
+ * errno after reporting on the error eventfd.
+ */
+int vhr_get_vq_desc(struct vhr_virtqueue *vq, struct iovec *iov,
+		    unsigned int iov_size, unsigned int *out_num,
+		    unsigned int *in_num, struct vhr_log *log,
+		    unsigned int *log_num)
+{
+	unsigned int i, head, seen = 0;
+	__virtio16 ring_head, avail_idx;
+	struct vring_desc d;
+	int ret;
+
+	*out_num = 0;
+	*in_num = 0;
+	if (log_num)
+		*log_num = 0;
+
+	if (vq->avail_idx == vq->last_avail_idx) {
+		if (get_user(avail_idx, &vq->avail->idx)) {
+			vhr_vq_err(vq, "vring %u: cannot read avail index\n",
+				   vq->index);
+			return -EFAULT;
+		}
+		if ((u16)(vhr16_to_cpu(vq, avail_idx) - vq->last_avail_idx) >
+		    vq->num) {
+			vhr_vq_err(vq, "vring %u: avail index moved %u past %u\n",
+				   vq->index, vhr16_to_cpu(vq, avail_idx),
+				   vq->last_avail_idx);
+			return -EINVAL;
+		}
+		vq->avail_idx = vhr16_to_cpu(vq, avail_idx);
+		if (vq->avail_idx == vq->last_avail_idx)
+			return vq->num;
+		/* Read the ring entries only after the index. */
+		smp_rmb();
+	}
+
+	if (get_user(ring_head,
+		     &vq->avail->ring[vq->last_avail_idx & (vq->num - 1)])) {
+		vhr_vq_err(vq, "vring %u: cannot read avail ring\n", vq->index);
+		return -EFAULT;
+	}
+	head = vhr16_to_cpu(vq, ring_head);
+	if (head >= vq->num) {
+		vhr_vq_err(vq, "vring %u: head %u beyond ring of %u\n",
+			   vq->index, head, vq->num);
+		return -EINVAL;
+	}
+
+	i = head;
+	for (;;) {
+		if (++seen > vq->num) {
+			vhr_vq_err(vq, "vring %u: descriptor loop or chain longer than the ring at head %u\n",
+				   vq->index, head);
+			return -EINVAL;
+		}
+		if (copy_from_user(&d, vq->desc + i, sizeof(d))) {
+			vhr_vq_err(vq, "vring %u: cannot read descriptor %u\n",
+				   vq->index, i);
+			return -EFAULT;
+		}
+		if (vhr16_to_cpu(vq, d.flags) & VRING_DESC_F_INDIRECT) {
+			if (!vhr_has_feature(vq, VIRTIO_RING_F_INDIRECT_DESC) ||
+			    (vhr16_to_cpu(vq, d.flags) & VRING_DESC_F_NEXT)) {
+				vhr_vq_err(vq, "vring %u: unexpected indirect descriptor\n",
+					   vq->index);
+				return -EINVAL;
+			}
+			ret = vhr_get_indirect(vq, &d, iov, iov_size, out_num,
+					       in_num, log, log_num);
+			if (ret)
+				return ret;
+		} else {
+			ret = vhr_add_desc(vq, &d, iov, iov_size, out_num,
+					   in_num, log, log_num);
+			if (ret)
+				return ret;
+		}
+		if (!(vhr16_to_cpu(vq, d.flags) & VRING_DESC_F_NEXT))
+			break;
+		i = vhr16_to_cpu(vq, d.next);
+		if (i >= vq->num) {
+			vhr_vq_err(vq, "vring %u: next %u beyond ring of %u\n",
+				   vq->index, i, vq->num);
+			return -EINVAL;
+		}
+	}
+	vq->last_avail_idx++;
+	return head;
+}
+
+/* Dirty log */
+
+static int vhr_log_set_bit(struct vhr_dev *dev, u64 page)
+{
+	u64 byte = dev->log_base + page / 8;
+	unsigned long uaddr = (unsigned long)byte;
+	struct page *pg;
+	void *base;
+	int ret;
+
+	if (uaddr != byte)
+		return -EFAULT;
+	ret = pin_user_pages_fast(uaddr & PAGE_MASK, 1, FOLL_WRITE, &pg);
+	if (ret != 1)
+		return ret < 0 ? ret : -EFAULT;
+	base = kmap_local_page(pg);
+	set_bit((uaddr & ~PAGE_MASK) * 8 + page % 8, base);
+	kunmap_local(base);
+	unpin_user_pages_dirty_lock(&pg, 1, true);
+	return 0;
+}
+
+static int vhr_log_range(struct vhr_dev *dev, u64 gpa, u64 len)
+{
+	u64 page;
+	int ret;
+
+	if (!len)
+		return 0;
+	for (page = gpa / VHR_LOG_PAGE; page <= (gpa + len - 1) / VHR_LOG_PAGE;
+	     page++) {
+		ret = vhr_log_set_bit(dev, page);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * vhr_log_write() - mark guest pages the device wrote, if logging
+ * @vq:      the vring
+ * @log:     ranges from vhr_get_vq_desc()
+ * @log_num: number of ranges
+ *
+ * Return: 0 or a negative errno (the log is unusable).
+ */
+int vhr_log_write(struct vhr_virtqueue *vq, struct vhr_log *log,
+		  unsigned int log_num)
+{
+	struct vhr_dev *dev = vq->dev;
+	unsigned int i;
+	int ret;
+
+	if (!vhr_logging(vq) || !dev->log_base_set)
+		return 0;
+	for (i = 0; i < log_num; i++) {
+		ret = vhr_log_range(dev, log[i].gpa, log[i].len);
+		if (ret) {
+			vhr_vq_err(vq, "vring %u: cannot write the dirty log\n",
+				   vq->index);
+			return ret;
+		}
+	}
+	if (dev->log_ctx)
+		kvmarm_eventfd_signal(dev->log_ctx);
+	return 0;
+}
+
+static void vhr_log_used(struct vhr_virtqueue *vq, size_t off, size_t len)
+{
+	if (!vhr_logging(vq) || !vq->log_used || !vq->dev->log_base_set)
+		return;
+	if (vhr_log_range(vq->dev, vq->log_addr + off, len))
+		vhr_vq_err(vq, "vring %u: cannot log the used ring\n",
+			   vq->index);
+	else if (vq->dev->log_ctx)
+		kvmarm_eventfd_signal(vq->dev->log_ctx);
+}
+
+/* Used ring and notification */
+
+/**
+ * vhr_add_used() - return a chain to the driver
+ * @vq:   the vring, locked
+ * @head: chain head from vhr_get_vq_desc()
+ * @len:  bytes written into the chain's writable buffers
+ *
+ * Return: 0 or -EFAULT (reported on the error eventfd).
+ */
+int vhr_add_used(struct vhr_virtqueue *vq, unsigned int head, u32 len)
+{
+	unsigned int slot = vq->last_used_idx & (vq->num - 1);
+	struct vring_used_elem e = {
+		.id = cpu_to_vhr32(vq, head),
+		.len = cpu_to_vhr32(vq, len),
+	};
+
+	if (copy_to_user(&vq->used->ring[slot], &e, sizeof(e))) {
+		vhr_vq_err(vq, "vring %u: cannot write used ring\n", vq->index);
+		return -EFAULT;
+	}
+	/* The entry must be visible before the index. */
+	smp_wmb();
+	if (put_user(cpu_to_vhr16(vq, vq->last_used_idx + 1),
+		     &vq->used->idx)) {
+		vhr_vq_err(vq, "vring %u: cannot write used index\n",
+			   vq->index);
+		return -EFAULT;
+	}
+	vhr_log_used(vq, offsetof(struct vring_used, ring[slot]), sizeof(e));
+	vhr_log_used(vq, offsetof(struct vring_used, idx), sizeof(u16));
+	vq->last_used_idx++;
+	vq->used_pending = true;
+	/* Catch a wrap of the 16-bit window of event-index signalling. */
+	if (unlikely((u16)(vq->last_used_idx - vq->signalled_used) == 0))
+		vq->signalled_used_valid = false;
+	return 0;
+}
+
+static bool vhr_should_notify(struct vhr_virtqueue *vq)
+{
+	__virtio16 flags, event;
+	u16 old, new;
+	bool valid;
+
+	/* Flush the used index before reading the driver's wishes. */
+	smp_mb();
+	if (vhr_has_feature(vq, VIRTIO_F_NOTIFY_ON_EMPTY) &&
+	    vq->avail_idx == vq->last_avail_idx) {
+		__virtio16 idx;
+
+		if (!get_user(idx, &vq->avail->idx) &&
+		    vhr16_to_cpu(vq, idx) == vq->last_avail_idx)
+			return true;
+	}
+	if (!vhr_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
+		if (get_user(flags, &vq->avail->flags))
+			return true;
+		return !(vhr16_to_cpu(vq, flags) & VRING_AVAIL_F_NO_INTERRUPT);
+	}
+	old = vq->signalled_used;
+	valid = vq->signalled_used_valid;
+	new = vq->last_used_idx;
+	vq->signalled_used = new;
+	vq->signalled_used_valid = true;
+	if (unlikely(!valid))
+		return true;
+	if (get_user(event, &vq->avail->ring[vq->num]))
+		return true;
+	return vring_need_event(vhr16_to_cpu(vq, event), new, old);
+}
+
+/* Signal the call eventfd if the driver wants to hear of new used entries. */
+void vhr_signal(struct vhr_virtqueue *vq)
+{
+	if (!vq->used_pending)
+		return;
+	vq->used_pending = false;
+	if (vq->call_ctx && vhr_should_notify(vq))
+		kvmarm_eventfd_signal(vq->call_ctx);
+}
+
+static int vhr_update_used_flags(struct vhr_virtqueue *vq)
+{
+	if (put_user(cpu_to_vhr16(vq, vq->used_flags), &vq->used->flags))
+		return -EFAULT;
+	vhr_log_used(vq, offsetof(struct vring_used, flags), sizeof(u16));
+	return 0;
+}
+
+static int vhr_update_avail_event(struct vhr_virtqueue *vq, u16 event)
+{
+	if (put_user(cpu_to_vhr16(vq, event),
+		     (__virtio16 __user *)&vq->used->ring[vq->num]))
+		return -EFAULT;
+	vhr_log_used(vq, offsetof(struct vring_used, ring[vq->num]),
+		     sizeof(u16));
+	return 0;
+}
+
+/**
+ * vhr_enable_notify() - ask the driver to kick again
+ * @vq: the vring, locked
+ *
+ * Return: true if buffers became available meanwhile (process them).
+ */
+bool vhr_enable_notify(struct vhr_virtqueue *vq)
+{
+	__virtio16 idx;
+
+	if (vhr_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
+		if (vhr_update_avail_event(vq, vq->avail_idx))
+			goto fault;
+	} else if (vq->used_flags & VRING_USED_F_NO_NOTIFY) {
+		vq->used_flags &= ~VRING_USED_F_NO_NOTIFY;
+		if (vhr_update_used_flags(vq))
+			goto fault;
+	}
+	/* The flag must be visible before we look at the ring again. */
+	smp_mb();
+	if (get_user(idx, &vq->avail->idx))
+		goto fault;
+	return vhr16_to_cpu(vq, idx) != vq->avail_idx;
+fault:
+	vhr_vq_err(vq, "vring %u: cannot update notification state\n",
+		   vq->index);
+	return false;
+}
+
+/* Ask the driver not to kick while we are processing anyway. */
+void vhr_disable_notify(struct vhr_virtqueue *vq)
+{
+	if (vhr_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
+		return;
+	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
+		return;
+	vq->used_flags |= VRING_USED_F_NO_NOTIFY;
+	if (vhr_update_used_flags(vq))
+		vhr_vq_err(vq, "vring %u: cannot update used flags\n",
+			   vq->index);
+}
+
+/* Has the vring what it needs to run: addresses and a kick eventfd. */
+bool vhr_vq_is_ready(struct vhr_virtqueue *vq)
+{
+	return vq->desc && vq->avail && vq->used && vq->kick;
+}
+
+/* ioctls */
+
+static long vhr_set_log_base(struct vhr_dev *dev, void __user *argp)
+{
+	u64 base;
+	int i;
+
+	if (copy_from_user(&base, argp, sizeof(base)))
+		return -EFAULT;
+	if (base != (unsigned long)base)
+		return -EFAULT;
+	for (i = 0; i < dev->nvqs; i++)
+		mutex_lock(&dev->vqs[i]->mutex);
+	dev->log_base = base;
+	dev->log_base_set = true;
+	for (i = dev->nvqs - 1; i >= 0; i--)
+		mutex_unlock(&dev->vqs[i]->mutex);
+	return 0;
+}
+
+static long vhr_set_log_fd(struct vhr_dev *dev, void __user *argp)
+{
+	struct eventfd_ctx *ctx = NULL, *old;
+	int fd, i;
+
+	if (get_user(fd, (int __user *)argp))
+		return -EFAULT;
+	if (fd != VHOST_FILE_UNBIND) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	for (i = 0; i < dev->nvqs; i++)
+		mutex_lock(&dev->vqs[i]->mutex);
+	old = dev->log_ctx;
+	dev->log_ctx = ctx;
+	for (i = dev->nvqs - 1; i >= 0; i--)
+		mutex_unlock(&dev->vqs[i]->mutex);
+	if (old)
+		eventfd_ctx_put(old);
+	return 0;
+}
+
+static long vhr_set_features(struct vhr_dev *dev, void __user *argp)
+{
+	u64 features;
+	int i;
+
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	if (features & ~dev->features)
+		return -EOPNOTSUPP;
+	if ((features & (1ULL << VHOST_F_LOG_ALL)) && !dev->log_base_set)
+		return -EFAULT;
+	for (i = 0; i < dev->nvqs; i++)
+		mutex_lock(&dev->vqs[i]->mutex);
+	dev->acked_features = features;
+	for (i = dev->nvqs - 1; i >= 0; i--)
+		mutex_unlock(&dev->vqs[i]->mutex);
+	return 0;
+}
+
+/**
+ * vhr_dev_ioctl() - device-wide vhost ioctls
+ * @dev:  the device
+ * @cmd:  ioctl
+ * @argp: its argument
+ *
+ * GET/SET_FEATURES, SET_OWNER, SET_MEM_TABLE, SET_LOG_BASE, SET_LOG_FD.
+ * RESET_OWNER is the device's (it must drain its requests first).
+ *
+ * Return: the result, or -ENOIOCTLCMD for ioctls it does not handle.
+ */
+long vhr_dev_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
+{
+	long ret;
+
+	mutex_lock(&dev->mutex);
+	switch (cmd) {
+	case VHOST_GET_FEATURES:
+		ret = copy_to_user(argp, &dev->features,
+				   sizeof(dev->features)) ? -EFAULT : 0;
+		goto out;
+	case VHOST_SET_OWNER:
+		ret = vhr_dev_set_owner(dev);
+		goto out;
+	}
+
+	ret = vhr_dev_check_owner(dev);
+	if (ret)
+		goto out;
+	switch (cmd) {
+	case VHOST_SET_FEATURES:
+		ret = vhr_set_features(dev, argp);
+		break;
+	case VHOST_SET_MEM_TABLE:
+		ret = vhr_set_memory(dev, argp);
+		break;
+	case VHOST_SET_LOG_BASE:
+		ret = vhr_set_log_base(dev, argp);
+		break;
+	case VHOST_SET_LOG_FD:
+		ret = vhr_set_log_fd(dev, argp);
+		break;
+	default:
+		ret = -ENOIOCTLCMD;
+	}
+out:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
+static long vhr_set_vring_addr(struct vhr_virtqueue *vq, void __user *argp)
+{
+	size_t event = vhr_has_feature(vq, VIRTIO_RING_F_EVENT_IDX) ? 2 : 0;
+	struct vhost_vring_addr a;
+	void __user *desc, *avail, *used;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.flags & ~(1u << VHOST_VRING_F_LOG))
+		return -EOPNOTSUPP;
+	if (a.desc_user_addr != (unsigned long)a.desc_user_addr ||
+	    a.avail_user_addr != (unsigned long)a.avail_user_addr ||
+	    a.used_user_addr != (unsigned long)a.used_user_addr)
+		return -EFAULT;
+	if ((a.desc_user_addr & (16 - 1)) || (a.avail_user_addr & (2 - 1)) ||
+	    (a.used_user_addr & (4 - 1)))
+		return -EINVAL;
+	desc = u64_to_user_ptr(a.desc_user_addr);
+	avail = u64_to_user_ptr(a.avail_user_addr);
+	used = u64_to_user_ptr(a.used_user_addr);
+	if (!access_ok(desc, vq->num * sizeof(struct vring_desc)) ||
+	    !access_ok(avail, sizeof(struct vring_avail) +
+			      vq->num * sizeof(__virtio16) + event) ||
+	    !access_ok(used, sizeof(struct vring_used) +
+			     vq->num * sizeof(struct vring_used_elem) + event))
+		return -EFAULT;
+	vq->log_used = !!(a.flags & (1u << VHOST_VRING_F_LOG));
+	vq->log_addr = a.log_guest_addr;
+	vq->desc = desc;
+	vq->avail = avail;
+	vq->used = used;
+	return 0;
+}
+
+static int vhr_get_eventfd(void __user *argp, struct eventfd_ctx **ctx,
+			   struct file **file)
+{
+	struct vhost_vring_file f;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	if (f.fd == VHOST_FILE_UNBIND)
+		return 0;
+	if (file) {
+		*file = eventfd_fget(f.fd);
+		return PTR_ERR_OR_ZERO(*file);
+	}
+	*ctx = eventfd_ctx_fdget(f.fd);
+	return PTR_ERR_OR_ZERO(*ctx);
+}
+
+/**
+ * vhr_vring_ioctl() - per-vring vhost ioctls
+ * @dev:  the device
+ * @cmd:  VHOST_SET/GET_VRING_*
+ * @argp: its argument; starts with the vring index
+ *
+ * NUM, ADDR and BASE are refused with -EBUSY while the vring has a backend.
+ *
+ * Return: the result, or -ENOIOCTLCMD for ioctls it does not handle.
+ */
+long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
+{
+	struct eventfd_ctx *ctx = NULL;
+	struct vhost_vring_state s;
+	struct file *kick = NULL;
+	struct vhr_virtqueue *vq;
+	u32 idx;
+	long ret = 0;
+
+	switch (cmd) {
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_GET_VRING_BASE:
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_SET_VRING_ERR:
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	if (get_user(idx, (u32 __user *)argp))
+		return -EFAULT;
+	if (idx >= dev->nvqs)
+		return -ENOBUFS;
+	idx = array_index_nospec(idx, dev->nvqs);
+	vq = dev->vqs[idx];
+
+	mutex_lock(&dev->mutex);
+	ret = vhr_dev_check_owner(dev);
+	if (ret)
+		goto out_dev;
+	mutex_lock(&vq->mutex);
+	switch (cmd) {
+	case VHOST_SET_VRING_NUM:
+		if (vq->private_data) {
+			ret = -EBUSY;
+			break;
+		}
+		if (copy_from_user(&s, argp, sizeof(s))) {
+			ret = -EFAULT;
+			break;
+		}
+		if (!s.num || s.num > VHR_MAX_RING || (s.num & (s.num - 1))) {
+			ret = -EINVAL;
+			break;
+		}
+		vq->num = s.num;
+		break;
+	case VHOST_SET_VRING_ADDR:
+		ret = vq->private_data ? -EBUSY : vhr_set_vring_addr(vq, argp);
+		break;
+	case VHOST_SET_VRING_BASE:
+		if (vq->private_data) {
+			ret = -EBUSY;
+			break;
+		}
+		if (copy_from_user(&s, argp, sizeof(s))) {
+			ret = -EFAULT;
+			break;
+		}
+		if (s.num > 0xffff) {
+			ret = -EINVAL;
+			break;
+		}
+		vq->last_avail_idx = s.num;
+		vq->avail_idx = s.num;
+		vq->last_used_idx = s.num;
+		vq->signalled_used_valid = false;
+		break;
+	case VHOST_GET_VRING_BASE:
+		s.index = idx;
+		s.num = vq->last_avail_idx;
+		if (copy_to_user(argp, &s, sizeof(s)))
+			ret = -EFAULT;
+		break;
+	case VHOST_SET_VRING_KICK:
+		ret = vhr_get_eventfd(argp, NULL, &kick);
+		if (ret)
+			break;
+		vhr_poll_stop(vq);
+		if (vq->kick)
+			fput(vq->kick);
+		vq->kick = kick;
+		if (vq->private_data)
+			vhr_poll_start(vq);
+		break;
+	case VHOST_SET_VRING_CALL:
+		ret = vhr_get_eventfd(argp, &ctx, NULL);
+		if (ret)
+			break;
+		swap(ctx, vq->call_ctx);
+		if (ctx)
+			eventfd_ctx_put(ctx);
+		break;
+	case VHOST_SET_VRING_ERR:
+		ret = vhr_get_eventfd(argp, &ctx, NULL);
+		if (ret)
+			break;
+		swap(ctx, vq->error_ctx);
+		if (ctx)
+			eventfd_ctx_put(ctx);
+		break;
+	}
+	mutex_unlock(&vq->mutex);
+out_dev:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
+/**
+ * vhr_vq_set_backend() - start or stop a vring
+ * @vq:      the vring
+ * @backend: the device's backend, or NULL to stop
+ *
+ * Start polling the kick when the vring gets a backend (and kick it once:
+ * buffers may be waiting), stop when it loses it.
+ */
+void vhr_vq_set_backend(struct vhr_virtqueue *vq, void *backend)
+{
+	mutex_lock(&vq->mutex);
+	vq->private_data = backend;
+	if (backend) {
+		vhr_poll_start(vq);
+		vhr_work_queue(vq->dev, &vq->poll_work);
+	} else {
+		vhr_poll_stop(vq);
+	}
+	mutex_unlock(&vq->mutex);
+}
