@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-blk: an in-kernel virtio-blk backend.
+ *
+ * /dev/vhost-blk serves virtio-blk requests from a guest's virtqueues on a
+ * regular file or a block device, without a trip through the VMM: reads
+ * and writes are asynchronous kiocbs (many in flight per queue), flush is
+ * fsync, discard and write-zeroes are fallocate.  Each queue is one vring
+ * with its own call eventfd; all run on the device's worker, which belongs
+ * to the owner's mm and cgroups.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/falloc.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/llist.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/slab.h>
+#include <linux/virtio_blk.h>
+#include <linux/vhost_blk.h>
+
+#include "kvmarm_compat.h"
+#include "vhost_ring.h"
+
+#define VHOST_BLK_MAX_VQS	16
+#define VHOST_BLK_SEG_MAX	254
+#define VHOST_BLK_SECTOR	512
+#define VHOST_BLK_MAX_DISCARD	BIT(22)		/* sectors per segment */
+
+#define VHOST_BLK_FEATURES	(VHR_FEATURES |				\
+				 (1ULL << VIRTIO_BLK_F_SEG_MAX) |	\
+				 (1ULL << VIRTIO_BLK_F_BLK_SIZE) |	\
+				 (1ULL << VIRTIO_BLK_F_FLUSH) |		\
+				 (1ULL << VIRTIO_BLK_F_MQ) |		\
+				 (1ULL << VIRTIO_BLK_F_DISCARD) |	\
+				 (1ULL << VIRTIO_BLK_F_WRITE_ZEROES))
+
+static unsigned int max_mem_regions = 64;
+module_param(max_mem_regions, uint, 0444);
+MODULE_PARM_DESC(max_mem_regions,
+		 "Most regions in a memory table (VHOST_SET_MEM_TABLE)");
+
+struct vhost_blk;
+
+struct vhost_blk_vq {
+	struct vhr_virtqueue vq;
+	struct vhost_blk *blk;
+	struct kthread_work done_work;	/* completes finished requests */
+	struct llist_head done;
+	atomic_t inflight;
+};
+
+struct vhost_blk {
+	struct vhr_dev dev;
+	struct vhost_blk_vq vqs[VHOST_BLK_MAX_VQS];
+	struct vhr_virtqueue *vq_ptrs[VHOST_BLK_MAX_VQS];
+	struct file *backend;
+	bool ro;
+	atomic_t inflight;
+	wait_queue_head_t inflight_wq;
+};
+
+struct vhost_blk_req {
+	struct llist_node node;
+	struct kiocb iocb;
+	struct vhost_blk_vq *bvq;
+	u16 head;
+	u8 status;
+	u8 __user *status_ptr;
+	size_t len;			/* data bytes expected */
+	long ret;
+	u32 used_len;
+	unsigned int nr_iov;
+	unsigned int nr_log;
+	struct iov_iter iter;
+	struct vhr_log *log;
+	struct iovec iov[];		/* then the log ranges */
+};
+
+static struct vhost_blk_vq *to_bvq(struct vhr_virtqueue *vq)
+{
+	return container_of(vq, struct vhost_blk_vq, vq);
+}
+
+static loff_t vhost_blk_capacity(struct file *file)
+{
+	return i_size_read(file->f_mapping->host);
+}
+
+/* Completion */
+
+static void vhost_blk_req_done(struct vhost_blk_req *req)
+{
+	struct vhost_blk_vq *bvq = req->bvq;
+	struct vhr_virtqueue *vq = &bvq->vq;
+
+	if (put_user(req->status, req->status_ptr))
+		vhr_vq_err(vq, "vring %u: cannot write status of head %u\n",
+			   vq->index, req->head);
+	vhr_log_write(vq, req->log, req->nr_log);
+	vhr_add_used(vq, req->head, req->used_len);
+	kfree(req);
+	/* Both counters drop; either reaching zero may end a drain. */
+	if (atomic_dec_and_test(&bvq->inflight) |
+	    atomic_dec_and_test(&bvq->blk->inflight))
+		wake_up_all(&bvq->blk->inflight_wq);
+}
+
+static void vhost_blk_done_work(struct kthread_work *work)
+{
+	struct vhost_blk_vq *bvq = container_of(work, struct vhost_blk_vq,
+						done_work);
+	struct vhost_blk_req *req, *tmp;
+	struct llist_node *list;
+
+	mutex_lock(&bvq->vq.mutex);
+	list = llist_reverse_order(llist_del_all(&bvq->done));
+	llist_for_each_entry_safe(req, tmp, list, node) {
+		if (req->ret >= 0 && req->ret == req->len) {
+			req->status = VIRTIO_BLK_S_OK;
+		} else {
+			req->status = VIRTIO_BLK_S_IOERR;
+			req->used_len = 1;
+		}
+		vhost_blk_req_done(req);
+	}
+	vhr_signal(&bvq->vq);
+	mutex_unlock(&bvq->vq.mutex);
+}
+
+/* Called by the backend, possibly in interrupt context. */
+static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
+{
+	struct vhost_blk_req *req = container_of(iocb, struct vhost_blk_req,
+						 iocb);
+
+	req->ret = ret;
+	llist_add(&req->node, &req->bvq->done);
+	vhr_work_queue(&req->bvq->blk->dev, &req->bvq->done_work);
+}
+
+/* Requests */
+
+static int vhost_blk_rw(struct vhost_blk_req *req, struct file *file,
+			u64 sector, bool write)
+{
+	loff_t pos = sector * VHOST_BLK_SECTOR;
+	ssize_t ret;
+
+	if (req->len % VHOST_BLK_SECTOR ||
+	    sector > (U64_MAX >> 9) ||
+	    pos + req->len > vhost_blk_capacity(file))
+		return -EINVAL;
+	req->iocb.ki_filp = file;
+	req->iocb.ki_pos = pos;
+	req->iocb.ki_flags = iocb_flags(file);
+	req->iocb.ki_complete = vhost_blk_aio_complete;
+	req->iocb.ki_ioprio = get_current_ioprio();
+	if (write)
+		ret = vfs_iocb_iter_write(file, &req->iocb, &req->iter);
+	else
+		ret = vfs_iocb_iter_read(file, &req->iocb, &req->iter);
+	if (ret != -EIOCBQUEUED)
+		vhost_blk_aio_complete(&req->iocb, ret);
+	return 0;
+}
+
+static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
+			     bool zeroes)
+{
+	struct virtio_blk_discard_write_zeroes seg;
+	u64 sector, nr;
+	loff_t off, len;
+	u32 flags;
+	int mode, ret;
+
+	if (req->len != sizeof(seg))
+		return -EINVAL;		/* max_discard_seg is 1 */
+	if (!copy_from_iter_full(&seg, sizeof(seg), &req->iter))
+		return -EFAULT;
+	sector = le64_to_cpu(seg.sector);
+	nr = le32_to_cpu(seg.num_sectors);
+	flags = le32_to_cpu(seg.flags);
+	if (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ||
+	    (!zeroes && flags) || nr > VHOST_BLK_MAX_DISCARD ||
+	    sector > (U64_MAX >> 9))
+		return -EINVAL;
+	off = sector * VHOST_BLK_SECTOR;
+	len = nr * VHOST_BLK_SECTOR;
+	if (off + len > vhost_blk_capacity(file))
+		return -EINVAL;
+	if (!len)
+		return 0;
+
+	if (!zeroes) {
+		mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+		return vfs_fallocate(file, mode, off, len);
+	}
+	ret = vfs_fallocate(file, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+			    off, len);
+	if (ret == -EOPNOTSUPP)
+		/* Reads of a hole return zeroes too (e.g. tmpfs). */
+		ret = vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
+				    FALLOC_FL_KEEP_SIZE, off, len);
+	return ret;
+}
+
+static int vhost_blk_get_id(struct vhost_blk_req *req, struct file *file)
+{
+	char id[VIRTIO_BLK_ID_BYTES] = {};
+	size_t n = min_t(size_t, req->len, sizeof(id));
+
+	snprintf(id, sizeof(id), "vhost-blk-%lx",
+		 file_inode(file)->i_ino);
+	if (copy_to_iter(id, n, &req->iter) != n)
+		return -EFAULT;
+	req->used_len = n + 1;
+	return 0;
+}
+
+/*
+ * Handle one chain: @out readable iovecs (header, then data for writes),
+ * @in writable ones (data for reads, then the status byte).
+ */
+static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
+				 int head, unsigned int out, unsigned int in,
+				 unsigned int nlog)
+{
+	struct vhr_virtqueue *vq = &bvq->vq;
+	struct vhost_blk *blk = bvq->blk;
+	struct virtio_blk_outhdr hdr;
+	struct vhost_blk_req *req;
+	size_t out_len = 0, in_len = 0;
+	struct iov_iter it;
+	unsigned int i;
+	u32 type;
+	u64 sector;
+	int ret = 0;
+
+	for (i = 0; i < out; i++)
+		out_len += vq->iov[i].iov_len;
+	for (i = out; i < out + in; i++)
+		in_len += vq->iov[i].iov_len;
+	if (out_len < sizeof(hdr) || !in_len) {
+		vhr_vq_err(vq, "vring %u: request %d without header or status\n",
+			   vq->index, head);
+		vhr_add_used(vq, head, 0);
+		return;
+	}
+
+	req = kmalloc(struct_size(req, iov, out + in) +
+		      nlog * sizeof(struct vhr_log), GFP_KERNEL);
+	if (!req) {
+		/* Give the chain back; the driver sees it unanswered. */
+		vhr_add_used(vq, head, 0);
+		return;
+	}
+	memset(req, 0, sizeof(*req));
+	memcpy(req->iov, vq->iov, (out + in) * sizeof(struct iovec));
+	req->log = (struct vhr_log *)(req->iov + out + in);
+	memcpy(req->log, vq->log, nlog * sizeof(struct vhr_log));
+	req->nr_log = nlog;
+	req->nr_iov = out + in;
+	req->bvq = bvq;
+	req->head = head;
+	req->used_len = 1;
+
+	/* The status byte is the last writable byte. */
+	for (i = out + in; i > out; i--) {
+		if (req->iov[i - 1].iov_len) {
+			req->status_ptr = (u8 __user *)req->iov[i - 1].iov_base +
+					  req->iov[i - 1].iov_len - 1;
+			break;
+		}
+	}
+
+	iov_iter_init(&it, WRITE, req->iov, out, out_len);
+	if (!copy_from_iter_full(&hdr, sizeof(hdr), &it)) {
+		req->status = VIRTIO_BLK_S_IOERR;
+		goto complete;
+	}
+	type = le32_to_cpu((__force __le32)hdr.type);
+	sector = le64_to_cpu((__force __le64)hdr.sector);
+
+	atomic_inc(&bvq->inflight);
+	atomic_inc(&blk->inflight);
+
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+		req->iter = it;
+		iov_iter_init(&req->iter, READ, req->iov + out, in, in_len);
+		iov_iter_truncate(&req->iter, in_len - 1);
+		req->len = in_len - 1;
+		req->used_len = in_len;
+		ret = vhost_blk_rw(req, file, sector, false);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		if (blk->ro) {
+			ret = -EROFS;
+			break;
+		}
+		req->iter = it;
+		req->len = out_len - sizeof(hdr);
+		ret = vhost_blk_rw(req, file, sector, true);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		req->ret = vfs_fsync(file, 0);
+		req->status = req->ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		goto complete_counted;
+	case VIRTIO_BLK_T_GET_ID:
+		iov_iter_init(&req->iter, READ, req->iov + out, in, in_len);
+		iov_iter_truncate(&req->iter, in_len - 1);
+		req->len = in_len - 1;
+		ret = vhost_blk_get_id(req, file);
+		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		goto complete_counted;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		if (blk->ro) {
+			ret = -EROFS;
+			break;
+		}
+		req->iter = it;
+		req->len = out_len - sizeof(hdr);
+		ret = vhost_blk_discard(req, file,
+					type == VIRTIO_BLK_T_WRITE_ZEROES);
+		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		goto complete_counted;
+	default:
+		req->status = VIRTIO_BLK_S_UNSUPP;
+		goto complete_counted;
+	}
+	if (!ret)
+		return;		/* completes through vhost_blk_aio_complete() */
+	req->status = VIRTIO_BLK_S_IOERR;
+complete_counted:
+	if (req->status != VIRTIO_BLK_S_OK)
+		req->used_len = 1;
+	vhost_blk_req_done(req);
+	return;
+complete:
+	atomic_inc(&bvq->inflight);
+	atomic_inc(&blk->inflight);
+	vhost_blk_req_done(req);
+}
+
+static void vhost_blk_handle_kick(struct kthread_work *work)
+{
+	struct vhr_virtqueue *vq = container_of(work, struct vhr_virtqueue,
+						poll_work);
+	struct vhost_blk_vq *bvq = to_bvq(vq);
+	unsigned int out, in, nlog;
+	struct file *file;
+	int head;
+
+	mutex_lock(&vq->mutex);
+	file = vq->private_data;
+	if (!file || !vhr_vq_is_ready(vq))
+		goto out;
+	vhr_disable_notify(vq);
+	for (;;) {
+		head = vhr_get_vq_desc(vq, vq->iov, VHR_MAX_IOV, &out, &in,
+				       vhr_logging(vq) ? vq->log : NULL, &nlog);
+		if (head < 0)
+			break;		/* reported; the vring stays stopped */
+		if (head == vq->num) {
+			if (unlikely(vhr_enable_notify(vq))) {
+				vhr_disable_notify(vq);
+				continue;
+			}
+			break;
+		}
+		if (!vhr_logging(vq))
+			nlog = 0;
+		vhost_blk_handle_req(bvq, file, head, out, in, nlog);
+	}
+	vhr_signal(vq);	/* only if anything was used */
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+/* Backend */
+
+static void vhost_blk_drain(struct vhost_blk *blk)
+{
+	wait_event(blk->inflight_wq, !atomic_read(&blk->inflight));
+	vhr_dev_flush(&blk->dev);
+}
+
+static void vhost_blk_drain_vq(struct vhost_blk_vq *bvq)
+{
+	wait_event(bvq->blk->inflight_wq, !atomic_read(&bvq->inflight));
+	vhr_dev_flush(&bvq->blk->dev);
+}
+
+/* Stop every vring and drop the backend. */
+static void vhost_blk_detach(struct vhost_blk *blk)
+{
+	int i;
+
+	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
+		vhr_vq_set_backend(&blk->vqs[i].vq, NULL);
+	vhost_blk_drain(blk);
+	if (blk->backend)
+		fput(blk->backend);
+	blk->backend = NULL;
+	blk->ro = false;
+	blk->dev.features &= ~(1ULL << VIRTIO_BLK_F_RO);
+}
+
+static long vhost_blk_set_backend(struct vhost_blk *blk, void __user *argp)
+{
+	struct vhost_vring_file f;
+	struct file *file;
+	umode_t mode;
+	int i;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	if (f.fd == VHOST_FILE_UNBIND) {
+		vhost_blk_detach(blk);
+		return 0;
+	}
+	if (blk->backend)
+		return -EBUSY;
+	file = fget(f.fd);
+	if (!file)
+		return -EBADF;
+	mode = file_inode(file)->i_mode;
+	if (!S_ISREG(mode) && !S_ISBLK(mode)) {
+		pr_err("backend fd %d is neither a regular file nor a block device\n",
+		       f.fd);
+		fput(file);
+		return -EINVAL;
+	}
+	if (!(file->f_mode & FMODE_READ)) {
+		pr_err("backend fd %d is not open for reading\n", f.fd);
+		fput(file);
+		return -EBADF;
+	}
+	blk->backend = file;
+	blk->ro = !(file->f_mode & FMODE_WRITE);
+	/* A read-only backend is offered as a read-only disk. */
+	if (blk->ro)
+		blk->dev.features |= 1ULL << VIRTIO_BLK_F_RO;
+	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
+		vhr_vq_set_backend(&blk->vqs[i].vq, file);
+	return 0;
+}
+
+static long vhost_blk_get_config(struct vhost_blk *blk, void __user *argp)
+{
+	struct vhost_blk_config c = {};
+	struct file *file = blk->backend;
+	u32 bsize = VHOST_BLK_SECTOR;
+
+	if (!file)
+		return -ENODEV;
+	if (S_ISBLK(file_inode(file)->i_mode))
+		bsize = bdev_logical_block_size(I_BDEV(file->f_mapping->host));
+	c.capacity = vhost_blk_capacity(file) >> 9;
+	c.blk_size = bsize;
+	c.seg_max = VHOST_BLK_SEG_MAX;
+	c.num_queues = VHOST_BLK_MAX_VQS;
+	c.read_only = blk->ro;
+	c.write_zeroes_may_unmap = 1;
+	c.max_discard_sectors = VHOST_BLK_MAX_DISCARD;
+	c.max_discard_seg = 1;
+	c.discard_sector_alignment = bsize >> 9;
+	c.max_write_zeroes_sectors = VHOST_BLK_MAX_DISCARD;
+	c.max_write_zeroes_seg = 1;
+	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
+}
+
+static long vhost_blk_reset_owner(struct vhost_blk *blk)
+{
+	vhr_dev_stop(&blk->dev);
+	vhost_blk_detach(blk);
+	vhr_dev_cleanup(&blk->dev);
+	return 0;
+}
+
+static long vhost_blk_ioctl(struct file *f, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct vhost_blk *blk = f->private_data;
+	void __user *argp = (void __user *)arg;
+	struct vhost_vring_state s;
+	unsigned int idx;
+	long ret;
+
+	switch (cmd) {
+	case VHOST_BLK_SET_BACKEND:
+	case VHOST_BLK_GET_CONFIG:
+	case VHOST_RESET_OWNER:
+	case VHOST_SET_FEATURES:
+		mutex_lock(&blk->dev.mutex);
+		ret = vhr_dev_check_owner(&blk->dev);
+		if (ret)
+			goto unlock;
+		if (cmd == VHOST_BLK_SET_BACKEND)
+			ret = vhost_blk_set_backend(blk, argp);
+		else if (cmd == VHOST_BLK_GET_CONFIG)
+			ret = vhost_blk_get_config(blk, argp);
+		else if (cmd == VHOST_RESET_OWNER)
+			ret = vhost_blk_reset_owner(blk);
+		else
+			ret = -ENOIOCTLCMD;
+unlock:
+		mutex_unlock(&blk->dev.mutex);
+		if (ret != -ENOIOCTLCMD)
+			return ret;
+		break;
+	case VHOST_GET_VRING_BASE:
+		/* Requests of the vring complete before its base is read. */
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		if (s.index < VHOST_BLK_MAX_VQS &&
+		    !vhr_dev_check_owner(&blk->dev)) {
+			idx = array_index_nospec(s.index, VHOST_BLK_MAX_VQS);
+			vhost_blk_drain_vq(&blk->vqs[idx]);
+		}
+		break;
+	}
+
+	ret = vhr_dev_ioctl(&blk->dev, cmd, argp);
+	if (ret == -ENOIOCTLCMD)
+		ret = vhr_vring_ioctl(&blk->dev, cmd, argp);
+	if (ret == -ENOIOCTLCMD)
+		ret = -ENOTTY;
+	return ret;
+}
+
+static int vhost_blk_open(struct inode *inode, struct file *f)
+{
+	struct vhost_blk *blk;
+	int i, ret;
+
+	blk = kvzalloc(sizeof(*blk), GFP_KERNEL);
+	if (!blk)
+		return -ENOMEM;
+	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
+		blk->vq_ptrs[i] = &blk->vqs[i].vq;
+	ret = vhr_dev_init(&blk->dev, "vhost-blk", blk->vq_ptrs,
+			   VHOST_BLK_MAX_VQS, VHOST_BLK_FEATURES,
+			   vhost_blk_handle_kick);
+	if (ret) {
+		kvfree(blk);
+		return ret;
+	}
+	blk->dev.max_mem_regions = max_mem_regions;
+	for (i = 0; i < VHOST_BLK_MAX_VQS; i++) {
+		blk->vqs[i].blk = blk;
+		kthread_init_work(&blk->vqs[i].done_work, vhost_blk_done_work);
+		init_llist_head(&blk->vqs[i].done);
+		atomic_set(&blk->vqs[i].inflight, 0);
+	}
+	atomic_set(&blk->inflight, 0);
+	init_waitqueue_head(&blk->inflight_wq);
+	f->private_data = blk;
+	return 0;
+}
+
+static int vhost_blk_release(struct inode *inode, struct file *f)
+{
+	struct vhost_blk *blk = f->private_data;
+
+	mutex_lock(&blk->dev.mutex);
+	vhr_dev_stop(&blk->dev);
+	vhost_blk_detach(blk);
+	vhr_dev_cleanup(&blk->dev);
+	mutex_unlock(&blk->dev.mutex);
+	vhr_dev_free(&blk->dev);
+	kvfree(blk);
+	return 0;
+}
+
+static const struct file_operations vhost_blk_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vhost_blk_open,
+	.release	= vhost_blk_release,
+	.unlocked_ioctl	= vhost_blk_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice vhost_blk_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "vhost-blk",
+	.fops	= &vhost_blk_fops,
+};
+module_misc_device(vhost_blk_misc);
+
+MODULE_VERSION("0.1.0");
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("kvmarm-io developers");
+MODULE_DESCRIPTION("vhost-blk: in-kernel virtio-blk backend on files and block devices");
+MODULE_ALIAS("devname:vhost-blk");
