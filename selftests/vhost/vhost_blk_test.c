@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost_blk_test - /dev/vhost-blk driven by a userspace virtio-blk driver.
+ *
+ * Data integrity on a file and on a loop device (O_DIRECT: asynchronous
+ * requests in flight), flush/discard/write-zeroes/get-id semantics, backend
+ * errors, hostile rings and ioctls, the dirty log, and teardown with I/O in
+ * flight.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/loop.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vblk.h"
+
+#define DISK_SIZE	(32u << 20)
+#define SECTOR		512
+#define BACKING		"/tmp/vhost-blk.img"
+
+#define FEATURES	((1ULL << VIRTIO_F_VERSION_1) |			\
+			 (1ULL << VIRTIO_RING_F_EVENT_IDX) |		\
+			 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |	\
+			 (1ULL << VIRTIO_BLK_F_SEG_MAX) |		\
+			 (1ULL << VIRTIO_BLK_F_BLK_SIZE) |		\
+			 (1ULL << VIRTIO_BLK_F_FLUSH) |			\
+			 (1ULL << VIRTIO_BLK_F_MQ) |			\
+			 (1ULL << VIRTIO_BLK_F_DISCARD) |		\
+			 (1ULL << VIRTIO_BLK_F_WRITE_ZEROES))
+
+static uint64_t rng_state = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void fill(void *p, size_t len, uint64_t seed)
+{
+	uint64_t *q = p, x = seed | 1;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		q[i] = x;
+	}
+}
+
+static int make_backing(const char *path, size_t size, int flags)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, size)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return open(path, flags | O_CLOEXEC);
+}
+
+static uint64_t err_count(struct vblk *b, unsigned int q)
+{
+	uint64_t cnt = 0;
+	struct pollfd p = { .fd = b->vq[q].err, .events = POLLIN };
+
+	if (poll(&p, 1, 2000) == 1 && read(p.fd, &cnt, sizeof(cnt)) < 0)
+		return 0;
+	return cnt;
+}
+
+FIXTURE(blk) {
+	struct vblk b;
+	int backing;
+	uint8_t *shadow;
+};
+
+FIXTURE_SETUP(blk)
+{
+	struct vblk_opts o = {
+		.nvq = 4, .num = 64, .arena_size = 96 << 20,
+		.features = FEATURES,
+	};
+
+	self->b.fd = -1;
+	self->shadow = NULL;
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	self->backing = make_backing(BACKING, DISK_SIZE, O_RDWR);
+	ASSERT_LE(0, self->backing);
+	o.backend_fd = self->backing;
+	ASSERT_EQ(0, vblk_open(&self->b, &o)) TH_LOG("%s", vblk_err);
+	self->shadow = calloc(1, DISK_SIZE);
+	ASSERT_NE(NULL, self->shadow);
+}
+
+FIXTURE_TEARDOWN(blk)
+{
+	vblk_close(&self->b);
+	if (self->backing >= 0)
+		close(self->backing);
+	free(self->shadow);
+	unlink(BACKING);
+}
+
+TEST_F(blk, config_features_and_id)
+{
+	struct vhost_blk_config c;
+	struct stat st;
+	uint64_t feat;
+	char *id, want[21] = {};
+
+	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_BLK_GET_CONFIG, &c));
+	EXPECT_EQ(DISK_SIZE / SECTOR, c.capacity);
+	EXPECT_EQ(SECTOR, c.blk_size);
+	EXPECT_LE(64, c.seg_max);
+	EXPECT_EQ(16, c.num_queues);
+	EXPECT_EQ(0, c.read_only);
+	EXPECT_EQ(1, c.max_discard_seg);
+	EXPECT_EQ(1, c.max_write_zeroes_seg);
+	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_GET_FEATURES, &feat));
+	EXPECT_EQ(0, feat & (1ULL << VIRTIO_BLK_F_RO));
+	EXPECT_TRUE(feat & (1ULL << VHOST_F_LOG_ALL));
+	EXPECT_EQ(FEATURES, self->b.features);
+
+	id = vblk_alloc(&self->b, 20, 64);
+	ASSERT_NE(NULL, id);
+	ASSERT_EQ(0, fstat(self->backing, &st));
+	snprintf(want, sizeof(want), "vhost-blk-%lx", (unsigned long)st.st_ino);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 1, VIRTIO_BLK_T_GET_ID, 0,
+					   id, 20));
+	EXPECT_EQ(0, strncmp(want, id, 20)) TH_LOG("id '%.20s'", id);
+}
+
+#define QD	8
+
+struct io_slot {
+	struct vblk_req r;
+	uint8_t *buf;
+	uint64_t off;
+	size_t len;
+	bool write;
+};
+
+/* Does [off, off + len) overlap a request queued before slot (q, i)? */
+static bool overlaps(struct io_slot io[][QD], unsigned int nvq,
+		     unsigned int q, unsigned int i, uint64_t off, size_t len)
+{
+	unsigned int k, j;
+
+	for (k = 0; k < nvq; k++) {
+		for (j = 0; j < QD; j++) {
+			if (k > q || (k == q && j >= i) || !io[k][j].len)
+				continue;
+			if (off < io[k][j].off + io[k][j].len &&
+			    io[k][j].off < off + len)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Random reads and writes, checked against a shadow copy of the disk. */
+static void integrity(struct __test_metadata *_metadata, struct vblk *b,
+		      uint8_t *shadow, int backing, unsigned int ops,
+		      unsigned int seg_max)
+{
+	struct io_slot io[VBLK_MAX_QUEUES][QD];
+	uint8_t *check;
+	unsigned int q, i, done = 0, reads = 0, writes = 0, sg = 0, ind = 0;
+	uint64_t bytes = 0;
+
+	for (q = 0; q < b->nvq; q++)
+		for (i = 0; i < QD; i++) {
+			ASSERT_EQ(0, vblk_req_init(b, &io[q][i].r));
+			io[q][i].buf = vblk_alloc(b, 1 << 20, 4096);
+			ASSERT_NE(NULL, io[q][i].buf);
+		}
+
+	while (done < ops) {
+		/* A batch: up to QD per queue, no two overlapping. */
+		unsigned int n = 0;
+
+		for (q = 0; q < b->nvq; q++) {
+			for (i = 0; i < QD && done + n < ops; i++) {
+				size_t len = (size_t)SECTOR << (rnd() % 12);
+				uint64_t off = (rnd() % ((DISK_SIZE - len) /
+						SECTOR + 1)) * SECTOR;
+				unsigned int segs;
+				int ret;
+
+				io[q][i].len = 0;
+				if (overlaps(io, b->nvq, q, i, off, len))
+					continue;
+				segs = 1 + rnd() % (len / SECTOR < seg_max ?
+						    len / SECTOR : seg_max);
+				io[q][i].off = off;
+				io[q][i].len = len;
+				io[q][i].write = rnd() & 1;
+				if (io[q][i].write)
+					fill(io[q][i].buf, len, rnd());
+				else
+					memset(io[q][i].buf, 0xee, len);
+				sg += segs > 1;
+				ind += segs > 4;
+				ret = vblk_submit(b, q, &io[q][i].r,
+						  io[q][i].write ?
+						  VIRTIO_BLK_T_OUT :
+						  VIRTIO_BLK_T_IN,
+						  off / SECTOR, io[q][i].buf,
+						  len, segs,
+						  segs > 4 || (rnd() & 3) == 0);
+				ASSERT_EQ(0, ret);
+				n++;
+			}
+			vblk_kick(b, q);
+		}
+		for (q = 0; q < b->nvq; q++) {
+			for (i = 0; i < QD; i++) {
+				if (!io[q][i].len)
+					continue;
+				ASSERT_EQ(0, vblk_complete(b, q, &io[q][i].r,
+							   20000))
+					TH_LOG("request timed out");
+				ASSERT_EQ(VIRTIO_BLK_S_OK, *io[q][i].r.status);
+				if (io[q][i].write) {
+					memcpy(shadow + io[q][i].off,
+					       io[q][i].buf, io[q][i].len);
+					writes++;
+					EXPECT_EQ(1, io[q][i].r.used_len);
+				} else {
+					ASSERT_EQ(0, memcmp(shadow + io[q][i].off,
+							    io[q][i].buf,
+							    io[q][i].len))
+						TH_LOG("read of %zu at %llu differs",
+						       io[q][i].len,
+						       (unsigned long long)io[q][i].off);
+					reads++;
+					EXPECT_EQ(io[q][i].len + 1,
+						  io[q][i].r.used_len);
+				}
+				bytes += io[q][i].len;
+				io[q][i].len = 0;
+				done++;
+			}
+		}
+	}
+
+	/* The backing store holds exactly what was written. */
+	check = malloc(DISK_SIZE);
+	ASSERT_NE(NULL, check);
+	ASSERT_EQ(DISK_SIZE, pread(backing, check, DISK_SIZE, 0));
+	EXPECT_EQ(0, memcmp(check, shadow, DISK_SIZE));
+	free(check);
+	ksft_print_msg("%u requests (%u reads, %u writes, %u SG, %u+ indirect), %llu MiB\n",
+		       done, reads, writes, sg, ind,
+		       (unsigned long long)(bytes >> 20));
+}
+
+TEST_F_TIMEOUT(blk, integrity_file, 600)
+{
+	integrity(_metadata, &self->b, self->shadow, self->backing, 2000, 64);
+}
+
+TEST_F(blk, flush_discard_write_zeroes)
+{
+	struct virtio_blk_discard_write_zeroes *seg;
+	uint8_t *buf, *zero;
+	size_t len = 64 << 10;
+
+	buf = vblk_alloc(&self->b, len, 4096);
+	zero = calloc(1, len);
+	seg = vblk_alloc(&self->b, 2 * sizeof(*seg), 16);
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, seg);
+
+	fill(buf, len, 7);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 0, VIRTIO_BLK_T_OUT, 128,
+					   buf, len));
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 0, VIRTIO_BLK_T_FLUSH, 0,
+					   NULL, 0));
+
+	/* Discard the first half: it reads back as zeroes. */
+	seg[0].sector = 128;
+	seg[0].num_sectors = len / 2 / SECTOR;
+	seg[0].flags = 0;
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 0, VIRTIO_BLK_T_DISCARD,
+					   0, seg, sizeof(*seg)));
+	memset(buf, 0xee, len);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 0, VIRTIO_BLK_T_IN, 128,
+					   buf, len));
+	EXPECT_EQ(0, memcmp(buf, zero, len / 2));
+	fill(zero, len, 7);
+	EXPECT_EQ(0, memcmp(buf + len / 2, zero + len / 2, len / 2));
+	memset(zero, 0, len);
+
+	/* Write zeroes, with and without unmap. */
+	fill(buf, len, 9);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 0, VIRTIO_BLK_T_OUT, 1024,
+					   buf, len));
+	seg[0].sector = 1024;
+	seg[0].num_sectors = 8;
+	seg[0].flags = 0;
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 0,
+					   VIRTIO_BLK_T_WRITE_ZEROES, 0, seg,
+					   sizeof(*seg)));
+	seg[0].sector = 1040;
+	seg[0].flags = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 0,
+					   VIRTIO_BLK_T_WRITE_ZEROES, 0, seg,
+					   sizeof(*seg)));
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 0, VIRTIO_BLK_T_IN, 1024,
+					   buf, len));
+	EXPECT_EQ(0, memcmp(buf, zero, 8 * SECTOR));
+	EXPECT_EQ(0, memcmp(buf + 16 * SECTOR, zero, 8 * SECTOR));
+	fill(zero, len, 9);
+	EXPECT_EQ(0, memcmp(buf + 8 * SECTOR, zero + 8 * SECTOR, 8 * SECTOR));
+	EXPECT_EQ(0, memcmp(buf + 24 * SECTOR, zero + 24 * SECTOR,
+			    len - 24 * SECTOR));
+
+	/* Beyond the disk, two segments, unknown flags: I/O errors. */
+	seg[0].sector = DISK_SIZE / SECTOR - 4;
+	seg[0].num_sectors = 8;
+	seg[0].flags = 0;
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&self->b, 0, VIRTIO_BLK_T_DISCARD,
+					      0, seg, sizeof(*seg)));
+	seg[0].sector = 0;
+	seg[1] = seg[0];
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&self->b, 0, VIRTIO_BLK_T_DISCARD,
+					      0, seg, 2 * sizeof(*seg)));
+	seg[0].flags = 0x80;
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR,
+		  vblk_do(&self->b, 0, VIRTIO_BLK_T_WRITE_ZEROES, 0, seg,
+			  sizeof(*seg)));
+	free(zero);
+}
+
+TEST_F(blk, unsupported_and_out_of_range)
+{
+	uint8_t *buf = vblk_alloc(&self->b, 8192, 4096);
+
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(VIRTIO_BLK_S_UNSUPP, vblk_do(&self->b, 2, 0x77, 0, buf,
+					       SECTOR));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&self->b, 2, VIRTIO_BLK_T_IN,
+					      DISK_SIZE / SECTOR - 1, buf,
+					      2 * SECTOR));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&self->b, 2, VIRTIO_BLK_T_OUT,
+					      DISK_SIZE / SECTOR, buf, SECTOR));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&self->b, 2, VIRTIO_BLK_T_IN, 0,
+					      buf, 100));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&self->b, 2, VIRTIO_BLK_T_IN,
+					      ~0ull >> 1, buf, SECTOR));
+	/* Still serving. */
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 2, VIRTIO_BLK_T_IN, 0,
+					   buf, 8192));
+}
+
+TEST(backend_errors)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	struct vblk b;
+	uint8_t *buf;
+	uint64_t feat;
+	int fd;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+
+	/* A full tmpfs: the write fails, the request completes. */
+	mkdir("/tmp/small", 0700);
+	ASSERT_EQ(0, mount("tmpfs", "/tmp/small", "tmpfs", 0, "size=256k"));
+	fd = make_backing("/tmp/small/disk", 8 << 20, O_RDWR);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 1 << 20, 4096);
+	fill(buf, 1 << 20, 3);
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 0, buf,
+					      1 << 20));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 4096, buf,
+					   4096));
+	vblk_close(&b);
+	close(fd);
+	umount("/tmp/small");
+
+	/* A read-only backend: offered as RO, writes refused, reads work. */
+	fd = make_backing(BACKING, 1 << 20, O_RDONLY);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	ASSERT_EQ(0, ioctl(b.fd, VHOST_GET_FEATURES, &feat));
+	EXPECT_TRUE(feat & (1ULL << VIRTIO_BLK_F_RO));
+	buf = vblk_alloc(&b, 4096, 4096);
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 0, buf,
+					      4096));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&b, 0, VIRTIO_BLK_T_DISCARD, 0,
+					      buf, 16));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	vblk_close(&b);
+	close(fd);
+	unlink(BACKING);
+}
+
+/* Hostile rings: queue 0 is attacked, queue 1 must keep serving. */
+FIXTURE(hostile) {
+	struct vblk b;
+	int backing;
+	uint8_t *buf;
+	struct vblk_req r;
+};
+
+FIXTURE_SETUP(hostile)
+{
+	struct vblk_opts o = {
+		.nvq = 2, .num = 8, .features = FEATURES,
+	};
+
+	self->b.fd = -1;
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	self->backing = make_backing(BACKING, 1 << 20, O_RDWR);
+	ASSERT_LE(0, self->backing);
+	o.backend_fd = self->backing;
+	ASSERT_EQ(0, vblk_open(&self->b, &o)) TH_LOG("%s", vblk_err);
+	self->buf = vblk_alloc(&self->b, 4096, 4096);
+	ASSERT_EQ(0, vblk_req_init(&self->b, &self->r));
+}
+
+FIXTURE_TEARDOWN(hostile)
+{
+	vblk_close(&self->b);
+	if (self->backing >= 0)
+		close(self->backing);
+	unlink(BACKING);
+}
+
+/* Publish descriptor @head on queue 0 as is and kick. */
+static void publish(struct vblk *b, uint16_t head, uint16_t idx_step)
+{
+	struct vblk_vq *vq = &b->vq[0];
+
+	vq->avail->ring[vq->avail_idx % vq->num] = head;
+	vq->avail_idx += idx_step;
+	vblk_kick(b, 0);
+}
+
+static void good_queue_serves(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(hostile) * self)
+{
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 1, VIRTIO_BLK_T_IN, 0,
+					   self->buf, 4096));
+	EXPECT_EQ(-EAGAIN, vblk_get_used(&self->b, 0, NULL, NULL));
+}
+
+TEST_F(hostile, descriptor_loop)
+{
+	struct vring_desc *d = self->b.vq[0].desc;
+
+	d[0] = (struct vring_desc){ (uintptr_t)self->r.hdr, 16,
+				    VRING_DESC_F_NEXT, 1 };
+	d[1] = (struct vring_desc){ (uintptr_t)self->buf, 512,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 0 };
+	publish(&self->b, 0, 1);
+	EXPECT_LT(0, err_count(&self->b, 0));
+	good_queue_serves(_metadata, self);
+}
+
+TEST_F(hostile, indirect_loop_and_nesting)
+{
+	struct vring_desc *d = self->b.vq[0].desc;
+	struct vring_desc *t = vblk_alloc(&self->b, 4 * sizeof(*t), 16);
+
+	t[0] = (struct vring_desc){ (uintptr_t)self->r.hdr, 16,
+				    VRING_DESC_F_NEXT, 1 };
+	t[1] = (struct vring_desc){ (uintptr_t)self->buf, 512,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 0 };
+	d[0] = (struct vring_desc){ (uintptr_t)t, 2 * sizeof(*t),
+				    VRING_DESC_F_INDIRECT, 0 };
+	publish(&self->b, 0, 1);
+	EXPECT_LT(0, err_count(&self->b, 0));
+	good_queue_serves(_metadata, self);
+}
+
+TEST_F(hostile, address_outside_memory)
+{
+	struct vring_desc *d = self->b.vq[0].desc;
+
+	d[0] = (struct vring_desc){ (uintptr_t)self->r.hdr, 16,
+				    VRING_DESC_F_NEXT, 1 };
+	d[1] = (struct vring_desc){ 0x1000, 512,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
+	d[2] = (struct vring_desc){ (uintptr_t)self->r.status, 1,
+				    VRING_DESC_F_WRITE, 0 };
+	publish(&self->b, 0, 1);
+	EXPECT_LT(0, err_count(&self->b, 0));
+	good_queue_serves(_metadata, self);
+}
+
+TEST_F(hostile, bad_head_and_index)
+{
+	publish(&self->b, 200, 1);
+	EXPECT_LT(0, err_count(&self->b, 0));
+	good_queue_serves(_metadata, self);
+}
+
+TEST_F(hostile, avail_index_jump)
+{
+	publish(&self->b, 0, 100);
+	EXPECT_LT(0, err_count(&self->b, 0));
+	good_queue_serves(_metadata, self);
+}
+
+TEST_F(hostile, zero_length_descriptors_are_fine)
+{
+	struct vring_desc *d = self->b.vq[0].desc;
+	uint32_t len;
+	int i;
+
+	self->r.hdr->type = VIRTIO_BLK_T_IN;
+	self->r.hdr->sector = 0;
+	*self->r.status = 0xff;
+	d[0] = (struct vring_desc){ (uintptr_t)self->r.hdr, 16,
+				    VRING_DESC_F_NEXT, 1 };
+	d[1] = (struct vring_desc){ (uintptr_t)self->buf, 0,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
+	d[2] = (struct vring_desc){ (uintptr_t)self->buf, 512,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 3 };
+	d[3] = (struct vring_desc){ (uintptr_t)self->r.status, 1,
+				    VRING_DESC_F_WRITE, 0 };
+	self->b.vq[0].chain_len[0] = 4;
+	self->b.vq[0].num_free -= 4;
+	self->b.vq[0].free_head = 4;
+	publish(&self->b, 0, 1);
+	for (i = 0; i < 50 && vblk_get_used(&self->b, 0, NULL, &len); i++)
+		vblk_wait(&self->b, 0, 100);
+	ASSERT_GT(50, i) TH_LOG("request not completed");
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *self->r.status);
+	EXPECT_EQ(513, len);
+	EXPECT_EQ(0, err_count(&self->b, 0));
+}
+
+TEST(bad_ioctls)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[2];
+	} mem = {};
+	struct vhost_vring_state s = { .index = 0, .num = 8 };
+	struct vhost_vring_file f = { .index = 0, .fd = -1 };
+	struct vhost_blk_config c;
+	uint64_t feat = 1ULL << 63;
+	struct vhost_memory *big;
+	int fd, sv[2], backing, status;
+	pid_t pid;
+	void *area;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	area = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+
+	/* Before SET_OWNER. */
+	mem.m.nregions = 1;
+	mem.r[0].guest_phys_addr = 0;
+	mem.r[0].memory_size = 1 << 20;
+	mem.r[0].userspace_addr = (uintptr_t)area;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_NUM, &s));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(EPERM, errno);
+
+	ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER));
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_OWNER));
+	EXPECT_EQ(EBUSY, errno);
+
+	/* A non-owner (another address space) is refused. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int bad = ioctl(fd, VHOST_SET_VRING_NUM, &s) == 0 ||
+			  errno != EPERM;
+
+		_exit(bad);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* Malformed memory tables. */
+	mem.m.nregions = 2;
+	mem.r[1] = mem.r[0];
+	mem.r[1].guest_phys_addr = 0x80000;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EINVAL, errno);
+	mem.m.nregions = 1;
+	mem.r[0].guest_phys_addr = ~0ull - 0x1000;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EINVAL, errno);
+	mem.r[0].guest_phys_addr = 0;
+	mem.r[0].memory_size = 0;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EINVAL, errno);
+	mem.r[0].memory_size = 1 << 20;
+	mem.r[0].userspace_addr = ~0ull - 0x1000;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EINVAL, errno);
+	big = calloc(1, sizeof(*big) + 65 * sizeof(big->regions[0]));
+	big->nregions = 65;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, big));
+	EXPECT_EQ(E2BIG, errno);
+	free(big);
+	mem.r[0].userspace_addr = (uintptr_t)area;
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+
+	/* Rings and features. */
+	s.num = 3;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_NUM, &s));
+	EXPECT_EQ(EINVAL, errno);
+	s.num = 8;
+	s.index = 16;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_NUM, &s));
+	EXPECT_EQ(ENOBUFS, errno);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_FEATURES, &feat));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_GET_CONFIG, &c));
+	EXPECT_EQ(ENODEV, errno);
+
+	/* Backends: a socket is refused, a second backend is busy. */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	f.fd = sv[0];
+	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(EINVAL, errno);
+	f.fd = 12345;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(EBADF, errno);
+	backing = make_backing(BACKING, 1 << 20, O_RDWR);
+	ASSERT_LE(0, backing);
+	f.fd = backing;
+	EXPECT_EQ(0, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(EBUSY, errno);
+	s.index = 0;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_NUM, &s));
+	EXPECT_EQ(EBUSY, errno);
+	f.fd = -1;
+	EXPECT_EQ(0, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_VRING_NUM, &s));
+	EXPECT_EQ(-1, ioctl(fd, 0xdead));
+	EXPECT_EQ(ENOTTY, errno);
+
+	close(sv[0]);
+	close(sv[1]);
+	close(backing);
+	close(fd);
+	munmap(area, 1 << 20);
+	unlink(BACKING);
+}
+
+TEST(dirty_log)
+{
+	struct vblk_opts o = {
+		.nvq = 1, .num = 8, .arena_size = 4 << 20,
+		.features = FEATURES | (1ULL << VHOST_F_LOG_ALL),
+		.log_used = true, .gpa_base = 1ULL << 30,
+	};
+	struct vblk b;
+	uint8_t *bitmap, *data, *data2;
+	uint64_t base, page, npages, marked = 0, want = 0;
+	struct vblk_req r;
+	int backing;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	backing = make_backing(BACKING, 1 << 20, O_RDWR);
+	ASSERT_LE(0, backing);
+	/* One bit per 4 KiB page of guest memory (1 GiB + 4 MiB). */
+	bitmap = mmap(NULL, 64 << 10, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bitmap);
+	o.log_base = (uintptr_t)bitmap;
+	o.backend_fd = backing;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+
+	data = vblk_alloc(&b, 3 * 4096, 4096);
+	data2 = vblk_alloc(&b, 4096, 4096);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	/* Header and status share a page; keep the status page apart. */
+	r.status = vblk_alloc(&b, 1, 4096);
+	fill(data2, 4096, 5);
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_OUT, 0, data2, 4096,
+				 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+
+	/* Reset the log; then a read of 2.5 pages. */
+	base = b.gpa_base / 4096;
+	npages = b.arena_size / 4096;
+	memset(bitmap + base / 8, 0, npages / 8 + 2);
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0,
+				 data + 1024, 2 * 4096 + 512, 3, true));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+
+	for (page = base; page < base + npages; page++) {
+		bool set = bitmap[page / 8] & (1 << (page % 8));
+		uint64_t addr = page * 4096;
+		bool expect =
+			(addr >= vblk_gpa(&b, data) &&
+			 addr < vblk_gpa(&b, data) + 3 * 4096) ||
+			addr == (vblk_gpa(&b, r.status) & ~4095ull) ||
+			addr == (vblk_gpa(&b, b.vq[0].used) & ~4095ull);
+
+		marked += set;
+		want += expect;
+		EXPECT_EQ(expect, set) TH_LOG("page %#llx", (unsigned long long)addr);
+	}
+	ksft_print_msg("dirty log: %llu pages marked, %llu expected\n",
+		       (unsigned long long)marked, (unsigned long long)want);
+	vblk_close(&b);
+	close(backing);
+	munmap(bitmap, 64 << 10);
+	unlink(BACKING);
+}
+
+/* Set up, queue @n reads and leave them to the teardown under test. */
+static int start_io(struct vblk *b, int backing, unsigned int n)
+{
+	struct vblk_opts o = {
+		.nvq = 2, .num = 64, .arena_size = 48 << 20,
+		.features = FEATURES, .backend_fd = backing,
+	};
+	unsigned int i, q;
+	int ret;
+
+	ret = vblk_open(b, &o);
+	if (ret)
+		return ret;
+	for (q = 0; q < 2; q++) {
+		for (i = 0; i < n; i++) {
+			struct vblk_req *r = vblk_alloc(b, sizeof(*r), 64);
+			void *buf = vblk_alloc(b, 256 << 10, 4096);
+
+			if (!r || !buf || vblk_req_init(b, r))
+				return -ENOMEM;
+			ret = vblk_submit(b, q, r, i & 1 ? VIRTIO_BLK_T_OUT :
+					  VIRTIO_BLK_T_IN, i * 512, buf,
+					  256 << 10, 4, true);
+			if (ret)
+				return ret;
+		}
+		vblk_kick(b, q);
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(blk, teardown_with_io_in_flight, 120)
+{
+	uint8_t *buf = vblk_alloc(&self->b, 4096, 4096);
+	struct vblk b2;
+	int status;
+	pid_t pid;
+
+	/* Close. */
+	ASSERT_EQ(0, start_io(&b2, self->backing, 32)) TH_LOG("%s", vblk_err);
+	vblk_close(&b2);
+
+	/* RESET_OWNER, then the device can be owned again. */
+	ASSERT_EQ(0, start_io(&b2, self->backing, 32)) TH_LOG("%s", vblk_err);
+	EXPECT_EQ(0, ioctl(b2.fd, VHOST_RESET_OWNER));
+	EXPECT_EQ(0, ioctl(b2.fd, VHOST_SET_OWNER));
+	vblk_close(&b2);
+
+	/* The owner exits. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(start_io(&b2, self->backing, 32) ? 1 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* The fixture's device still works. */
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 3, VIRTIO_BLK_T_IN, 0,
+					   buf, 4096));
+}
+
+/* A loop device opened O_DIRECT: requests complete asynchronously. */
+TEST_F_TIMEOUT(blk, integrity_loop_device_direct, 600)
+{
+	struct vblk_opts o = {
+		.nvq = 4, .num = 64, .arena_size = 96 << 20,
+		.features = FEATURES,
+	};
+	struct loop_info64 li = {};
+	struct vblk b;
+	int ctl, nr, lfd, bfd;
+	char dev[32];
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		SKIP(return, "no loop devices");
+	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+	ASSERT_LE(0, nr);
+	snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
+	lfd = open(dev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, lfd) TH_LOG("%s: %s", dev, strerror(errno));
+	ASSERT_EQ(0, ioctl(lfd, LOOP_SET_FD, self->backing));
+	li.lo_flags = LO_FLAGS_AUTOCLEAR;
+	ioctl(lfd, LOOP_SET_STATUS64, &li);
+	bfd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+	ASSERT_LE(0, bfd);
+	memset(self->shadow, 0, DISK_SIZE);
+	o.backend_fd = bfd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	integrity(_metadata, &b, self->shadow, self->backing, 1000, 64);
+	vblk_close(&b);
+	close(bfd);
+	ioctl(lfd, LOOP_CLR_FD, 0);
+	close(lfd);
+	close(ctl);
+}
+
+static int module_loaded(const char *name)
+{
+	char line[256];
+	FILE *f = fopen("/proc/modules", "r");
+	size_t n = strlen(name);
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ' ')
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* Last: everything closed, the module unloads (and is loaded again). */
+TEST(module_unloads)
+{
+	struct utsname u;
+	char path[512];
+	int fd;
+
+	if (module_loaded("vhost_blk") != 1)
+		SKIP(return, "vhost_blk not loaded as a module");
+	fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "vhost_blk", O_NONBLOCK));
+	close(fd);
+	ASSERT_EQ(0, syscall(SYS_delete_module, "vhost_blk", O_NONBLOCK))
+		TH_LOG("rmmod: %s", strerror(errno));
+	EXPECT_NE(0, access("/dev/vhost-blk", F_OK));
+	ASSERT_EQ(0, uname(&u));
+	snprintf(path, sizeof(path), "/lib/modules/%s/updates/vhost_blk.ko",
+		 u.release);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
