@@ -54,5 +54,8 @@ test:
 check: setup
 	scripts/check $(KVER)
 
+bench:
+	scripts/bench $(KVER)
+
 .PHONY: default modules modules_install install clean setup cross selftests \
-	vm demo test check
+	vm demo test check bench

@@ -51,6 +51,7 @@ static int vq_setup(struct vblk *b, unsigned int i, unsigned int num,
 	struct vhost_vring_addr a = { .index = i };
 	struct vhost_vring_file f = { .index = i };
 	unsigned int j;
+	bool dev = b->fd >= 0;
 
 	vq->num = num;
 	vq->desc = vblk_alloc(b, num * sizeof(*vq->desc), 4096);
@@ -75,6 +76,8 @@ static int vq_setup(struct vblk *b, unsigned int i, unsigned int num,
 	if (vq->kick < 0 || vq->call < 0 || vq->err < 0)
 		return fail("eventfd");
 
+	if (!dev)
+		return 0;
 	s.num = num;
 	if (ioctl(b->fd, VHOST_SET_VRING_NUM, &s))
 		return fail("VHOST_SET_VRING_NUM(%u)", i);
@@ -124,6 +127,17 @@ int vblk_open(struct vblk *b, const struct vblk_opts *o)
 	if (b->arena == MAP_FAILED) {
 		b->arena = NULL;
 		return fail("arena");
+	}
+	if (o->no_device) {
+		b->gpa_base = (uintptr_t)b->arena;
+		b->features = o->features;
+		b->nvq = o->nvq ? o->nvq : 1;
+		for (i = 0; i < b->nvq; i++) {
+			ret = vq_setup(b, i, o->num ? o->num : 128, o);
+			if (ret)
+				return ret;
+		}
+		return 0;
 	}
 	b->fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
 	if (b->fd < 0)

@@ -57,6 +57,7 @@ struct vblk_opts {
 	size_t arena_size;
 	uint64_t features;		/* to acknowledge (masked by offer) */
 	bool no_backend;
+	bool no_device;			/* rings only, for a userspace backend */
 	int backend_fd;
 	bool log_used;			/* VHOST_VRING_F_LOG on every vring */
 	uint64_t log_base;		/* with VHOST_F_LOG_ALL */
