@@ -110,6 +110,18 @@ static void vhost_blk_req_done(struct vhost_blk_req *req)
 		wake_up_all(&bvq->blk->inflight_wq);
 }
 
+/* A read or write finished with @req->ret: answer it (vring locked). */
+static void vhost_blk_rw_done(struct vhost_blk_req *req)
+{
+	if (req->ret >= 0 && req->ret == req->len) {
+		req->status = VIRTIO_BLK_S_OK;
+	} else {
+		req->status = VIRTIO_BLK_S_IOERR;
+		req->used_len = 1;
+	}
+	vhost_blk_req_done(req);
+}
+
 static void vhost_blk_done_work(struct kthread_work *work)
 {
 	struct vhost_blk_vq *bvq = container_of(work, struct vhost_blk_vq,
@@ -119,15 +131,8 @@ static void vhost_blk_done_work(struct kthread_work *work)
 
 	mutex_lock(&bvq->vq.mutex);
 	list = llist_reverse_order(llist_del_all(&bvq->done));
-	llist_for_each_entry_safe(req, tmp, list, node) {
-		if (req->ret >= 0 && req->ret == req->len) {
-			req->status = VIRTIO_BLK_S_OK;
-		} else {
-			req->status = VIRTIO_BLK_S_IOERR;
-			req->used_len = 1;
-		}
-		vhost_blk_req_done(req);
-	}
+	llist_for_each_entry_safe(req, tmp, list, node)
+		vhost_blk_rw_done(req);
 	vhr_signal(&bvq->vq);
 	mutex_unlock(&bvq->vq.mutex);
 }
@@ -164,8 +169,11 @@ static int vhost_blk_rw(struct vhost_blk_req *req, struct file *file,
 		ret = vfs_iocb_iter_write(file, &req->iocb, &req->iter);
 	else
 		ret = vfs_iocb_iter_read(file, &req->iocb, &req->iter);
-	if (ret != -EIOCBQUEUED)
-		vhost_blk_aio_complete(&req->iocb, ret);
+	if (ret != -EIOCBQUEUED) {
+		/* Done already (page cache, tmpfs): answer right here. */
+		req->ret = ret;
+		vhost_blk_rw_done(req);
+	}
 	return 0;
 }
 
@@ -354,6 +362,7 @@ static void vhost_blk_handle_kick(struct kthread_work *work)
 						poll_work);
 	struct vhost_blk_vq *bvq = to_bvq(vq);
 	unsigned int out, in, nlog;
+	struct blk_plug plug;
 	struct file *file;
 	int head;
 
@@ -362,6 +371,7 @@ static void vhost_blk_handle_kick(struct kthread_work *work)
 	if (!file || !vhr_vq_is_ready(vq))
 		goto out;
 	vhr_disable_notify(vq);
+	blk_start_plug(&plug);
 	for (;;) {
 		head = vhr_get_vq_desc(vq, vq->iov, VHR_MAX_IOV, &out, &in,
 				       vhr_logging(vq) ? vq->log : NULL, &nlog);
@@ -378,6 +388,7 @@ static void vhost_blk_handle_kick(struct kthread_work *work)
 			nlog = 0;
 		vhost_blk_handle_req(bvq, file, head, out, in, nlog);
 	}
+	blk_finish_plug(&plug);
 	vhr_signal(vq);	/* only if anything was used */
 out:
 	mutex_unlock(&vq->mutex);
