@@ -12,6 +12,7 @@
  * reads and writes, and the ratios a/c and a/b.
  *
  * Usage: vhost_blk_bench [seconds per case]
+ *   BENCH_ONLY=<substring of a workload name>, BENCH_MODES=<subset of abc>
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -379,6 +380,8 @@ static double run_mode(char mode, int fd, const struct workload *w,
 
 static void bench(const char *name, int fd, uint64_t size)
 {
+	const char *only = getenv("BENCH_ONLY");
+	const char *modes = getenv("BENCH_MODES");
 	unsigned int i;
 
 	printf("# backing: %s (%llu MiB)\n", name,
@@ -387,11 +390,16 @@ static void bench(const char *name, int fd, uint64_t size)
 	       "a:vhost-blk", "b:userspace", "c:io_uring", "a/c", "a/b");
 	for (i = 0; i < ARRAY_SIZE(workloads); i++) {
 		const struct workload *w = &workloads[i];
-		double a, b, c, k = w->mbps ? w->bs / 1e6 : 1;
+		double a = 0, b = 0, c = 0, k = w->mbps ? w->bs / 1e6 : 1;
 
-		c = run_mode('c', fd, w, size);
-		b = run_mode('b', fd, w, size);
-		a = run_mode('a', fd, w, size);
+		if (only && !strstr(w->name, only))
+			continue;
+		if (!modes || strchr(modes, 'c'))
+			c = run_mode('c', fd, w, size);
+		if (!modes || strchr(modes, 'b'))
+			b = run_mode('b', fd, w, size);
+		if (!modes || strchr(modes, 'a'))
+			a = run_mode('a', fd, w, size);
 		printf("BENCH %s %s %.0f %.0f %.0f %.2f %.2f %s\n", name,
 		       w->name, a * k, b * k, c * k, a / c, a / b,
 		       w->mbps ? "MB/s" : "IOPS");
