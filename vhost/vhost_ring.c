@@ -362,6 +362,23 @@ void vhr_dev_free(struct vhr_dev *dev)
 	}
 }
 
+/* Device-wide changes happen with every vring locked. */
+static void vhr_lock_vqs(struct vhr_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < dev->nvqs; i++)
+		mutex_lock(&dev->vqs[i]->mutex);
+}
+
+static void vhr_unlock_vqs(struct vhr_dev *dev)
+{
+	int i;
+
+	for (i = dev->nvqs - 1; i >= 0; i--)
+		mutex_unlock(&dev->vqs[i]->mutex);
+}
+
 /* Memory table */
 
 static int vhr_region_cmp(const void *a, const void *b)
@@ -379,7 +396,6 @@ static long vhr_set_memory(struct vhr_dev *dev, void __user *argp)
 	struct vhost_memory_region r;
 	struct vhr_mem *mem, *old;
 	u32 i;
-	int j;
 
 	if (copy_from_user(&hdr, argp, sizeof(hdr)))
 		return -EFAULT;
@@ -417,12 +433,10 @@ static long vhr_set_memory(struct vhr_dev *dev, void __user *argp)
 	}
 
 	/* Swap under every vring's lock: no descriptor walk sees both. */
-	for (j = 0; j < dev->nvqs; j++)
-		mutex_lock(&dev->vqs[j]->mutex);
+	vhr_lock_vqs(dev);
 	old = dev->mem;
 	dev->mem = mem;
-	for (j = dev->nvqs - 1; j >= 0; j--)
-		mutex_unlock(&dev->vqs[j]->mutex);
+	vhr_unlock_vqs(dev);
 	kvfree(old);
 	return 0;
 
@@ -927,25 +941,22 @@ bool vhr_vq_is_ready(struct vhr_virtqueue *vq)
 static long vhr_set_log_base(struct vhr_dev *dev, void __user *argp)
 {
 	u64 base;
-	int i;
 
 	if (copy_from_user(&base, argp, sizeof(base)))
 		return -EFAULT;
 	if (base != (unsigned long)base)
 		return -EFAULT;
-	for (i = 0; i < dev->nvqs; i++)
-		mutex_lock(&dev->vqs[i]->mutex);
+	vhr_lock_vqs(dev);
 	dev->log_base = base;
 	dev->log_base_set = true;
-	for (i = dev->nvqs - 1; i >= 0; i--)
-		mutex_unlock(&dev->vqs[i]->mutex);
+	vhr_unlock_vqs(dev);
 	return 0;
 }
 
 static long vhr_set_log_fd(struct vhr_dev *dev, void __user *argp)
 {
 	struct eventfd_ctx *ctx = NULL, *old;
-	int fd, i;
+	int fd;
 
 	if (get_user(fd, (int __user *)argp))
 		return -EFAULT;
@@ -954,12 +965,10 @@ static long vhr_set_log_fd(struct vhr_dev *dev, void __user *argp)
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
 	}
-	for (i = 0; i < dev->nvqs; i++)
-		mutex_lock(&dev->vqs[i]->mutex);
+	vhr_lock_vqs(dev);
 	old = dev->log_ctx;
 	dev->log_ctx = ctx;
-	for (i = dev->nvqs - 1; i >= 0; i--)
-		mutex_unlock(&dev->vqs[i]->mutex);
+	vhr_unlock_vqs(dev);
 	if (old)
 		eventfd_ctx_put(old);
 	return 0;
@@ -968,7 +977,6 @@ static long vhr_set_log_fd(struct vhr_dev *dev, void __user *argp)
 static long vhr_set_features(struct vhr_dev *dev, void __user *argp)
 {
 	u64 features;
-	int i;
 
 	if (copy_from_user(&features, argp, sizeof(features)))
 		return -EFAULT;
@@ -976,11 +984,9 @@ static long vhr_set_features(struct vhr_dev *dev, void __user *argp)
 		return -EOPNOTSUPP;
 	if ((features & (1ULL << VHOST_F_LOG_ALL)) && !dev->log_base_set)
 		return -EFAULT;
-	for (i = 0; i < dev->nvqs; i++)
-		mutex_lock(&dev->vqs[i]->mutex);
+	vhr_lock_vqs(dev);
 	dev->acked_features = features;
-	for (i = dev->nvqs - 1; i >= 0; i--)
-		mutex_unlock(&dev->vqs[i]->mutex);
+	vhr_unlock_vqs(dev);
 	return 0;
 }
 
@@ -1183,18 +1189,14 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 			vhr_poll_start(vq);
 		break;
 	case VHOST_SET_VRING_CALL:
-		ret = vhr_get_eventfd(argp, &ctx, NULL);
-		if (ret)
-			break;
-		swap(ctx, vq->call_ctx);
-		if (ctx)
-			eventfd_ctx_put(ctx);
-		break;
 	case VHOST_SET_VRING_ERR:
 		ret = vhr_get_eventfd(argp, &ctx, NULL);
 		if (ret)
 			break;
-		swap(ctx, vq->error_ctx);
+		if (cmd == VHOST_SET_VRING_CALL)
+			swap(ctx, vq->call_ctx);
+		else
+			swap(ctx, vq->error_ctx);
 		if (ctx)
 			eventfd_ctx_put(ctx);
 		break;
