@@ -25,6 +25,7 @@
 #include <sys/utsname.h>
 
 #include "kselftest_harness.h"
+#include "kmod_util.h"
 #include "vfio_util.h"
 
 #define RTC_BUS		"amba"
@@ -452,22 +453,6 @@ TEST(dma_capable_device_needs_admission)
 	EXPECT_EQ(0, sysfs_write(DMA_LESS_PARAM, "\n"));
 }
 
-static int module_loaded(const char *name)
-{
-	char line[256];
-	FILE *f = fopen("/proc/modules", "r");
-	int found = 0;
-	size_t n = strlen(name);
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ' ')
-			found = 1;
-	fclose(f);
-	return found;
-}
-
 /* The /dev node of the RTC that rtc-pl031 registered for the PL031. */
 static int rtc_node(char *buf, size_t len)
 {
@@ -492,7 +477,6 @@ TEST(host_gets_device_back_and_module_unloads)
 {
 	char drv[64], path[512];
 	struct rtc_time tm;
-	struct utsname u;
 	struct vfio_dev v;
 	int fd, ret;
 
@@ -502,9 +486,8 @@ TEST(host_gets_device_back_and_module_unloads)
 	ASSERT_EQ(0, vfio_open(&v, RTC_BUS, RTC_DEV)) TH_LOG("%s", v.err);
 
 	/* Owned: the module cannot go. */
-	ret = syscall(SYS_delete_module, "vfio_platform", O_NONBLOCK);
-	EXPECT_EQ(-1, ret);
-	EXPECT_TRUE(errno == EBUSY || errno == EAGAIN) TH_LOG("errno %d", errno);
+	ret = module_unload("vfio_platform");
+	EXPECT_TRUE(ret == -EBUSY || ret == -EAGAIN) TH_LOG("rmmod: %d", ret);
 	EXPECT_EQ(1, module_loaded("vfio_platform"));
 
 	vfio_close(&v);
@@ -521,22 +504,15 @@ TEST(host_gets_device_back_and_module_unloads)
 	close(fd);
 
 	/* Released: it unloads and leaves nothing behind; then reload. */
-	ASSERT_EQ(0, syscall(SYS_delete_module, "vfio_platform", O_NONBLOCK))
-		TH_LOG("rmmod: %s", strerror(errno));
+	ret = module_unload("vfio_platform");
+	ASSERT_EQ(0, ret) TH_LOG("rmmod: %s", strerror(-ret));
 	EXPECT_EQ(0, module_loaded("vfio_platform"));
 	EXPECT_NE(0, access("/sys/bus/amba/drivers/vfio-amba", F_OK));
 	EXPECT_NE(0, access("/sys/bus/platform/drivers/vfio-platform", F_OK));
 	EXPECT_NE(0, access("/dev/vfio/0", F_OK));
 	EXPECT_NE(0, access("/dev/vfio/1", F_OK));
-
-	ASSERT_EQ(0, uname(&u));
-	snprintf(path, sizeof(path),
-		 "/lib/modules/%s/updates/vfio-platform.ko", u.release);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
-	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0))
-		TH_LOG("reload: %s", strerror(errno));
-	close(fd);
+	ret = module_reload("vfio-platform.ko");
+	ASSERT_EQ(0, ret) TH_LOG("reload: %s", strerror(-ret));
 	EXPECT_EQ(0, access("/sys/bus/amba/drivers/vfio-amba", F_OK));
 }
 

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "kmod_util.h"
 #include "vblk.h"
 
 #define DISK_SIZE	(32u << 20)
@@ -849,45 +850,21 @@ TEST_F_TIMEOUT(blk, integrity_loop_device_direct, 600)
 	close(ctl);
 }
 
-static int module_loaded(const char *name)
-{
-	char line[256];
-	FILE *f = fopen("/proc/modules", "r");
-	size_t n = strlen(name);
-	int found = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ' ')
-			found = 1;
-	fclose(f);
-	return found;
-}
-
 /* Last: everything closed, the module unloads (and is loaded again). */
 TEST(module_unloads)
 {
-	struct utsname u;
-	char path[512];
 	int fd;
 
 	if (module_loaded("vhost_blk") != 1)
 		SKIP(return, "vhost_blk not loaded as a module");
 	fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, syscall(SYS_delete_module, "vhost_blk", O_NONBLOCK));
+	EXPECT_NE(0, module_unload("vhost_blk"));
 	close(fd);
-	ASSERT_EQ(0, syscall(SYS_delete_module, "vhost_blk", O_NONBLOCK))
-		TH_LOG("rmmod: %s", strerror(errno));
+	ASSERT_EQ(0, module_unload("vhost_blk"));
+	EXPECT_EQ(0, module_loaded("vhost_blk"));
 	EXPECT_NE(0, access("/dev/vhost-blk", F_OK));
-	ASSERT_EQ(0, uname(&u));
-	snprintf(path, sizeof(path), "/lib/modules/%s/updates/vhost_blk.ko",
-		 u.release);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0));
-	close(fd);
+	ASSERT_EQ(0, module_reload("vhost_blk.ko"));
 }
 
 TEST_HARNESS_MAIN
