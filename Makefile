@@ -21,9 +21,32 @@ modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(ARCH),ARCH=$(ARCH)) \
 		$(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE)) modules
 
-modules_install install: modules
+modules_install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
-	depmod -a $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null || uname -r)
+
+# modules to /lib/modules/<release>/updates + depmod, uAPI headers,
+# udev rule, vfio-platform-bind; DESTDIR=... stages instead
+install: modules
+	KDIR=$(KDIR) scripts/install
+
+uninstall:
+	KDIR=$(KDIR) scripts/uninstall
+
+# dkms.conf from the Kbuild files (run after adding a module)
+dkms-conf:
+	scripts/gen-dkms-conf
+
+deb:
+	scripts/mkdeb
+
+series:
+	scripts/series
+
+series-check: series
+	scripts/series-check
+
+test-install:
+	scripts/test-install $(KVER)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
@@ -58,4 +81,5 @@ bench:
 	scripts/bench $(KVER)
 
 .PHONY: default modules modules_install install clean setup cross selftests \
-	vm demo test check bench
+	vm demo test check bench uninstall dkms-conf deb series series-check \
+	test-install

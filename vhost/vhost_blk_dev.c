@@ -610,4 +610,3 @@ MODULE_VERSION("0.1.0");
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kvmarm-io developers");
 MODULE_DESCRIPTION("vhost-blk: in-kernel virtio-blk backend on files and block devices");
-MODULE_ALIAS("devname:vhost-blk");
