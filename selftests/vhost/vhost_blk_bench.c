@@ -9,7 +9,8 @@
  * (c) is the backing store itself through io_uring, the limit.  Backings:
  * null_blk (O_DIRECT) and a tmpfs file.  Reports IOPS for 4 KiB random
  * reads and writes at queue depth 1 and 32 and MB/s for 128 KiB sequential
- * reads and writes, and the ratios a/c and a/b.
+ * reads and writes (the median of three runs each), and the ratios a/c
+ * and a/b.
  *
  * Usage: vhost_blk_bench [seconds per case]
  *   BENCH_ONLY=<substring of a workload name>, BENCH_MODES=<subset of abc>
@@ -378,6 +379,28 @@ static double run_mode(char mode, int fd, const struct workload *w,
 	return r;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of REPS runs: TCG timing is noisy. */
+#define REPS	3
+
+static double run_median(char mode, int fd, const struct workload *w,
+			 uint64_t size)
+{
+	double r[REPS];
+	int i;
+
+	for (i = 0; i < REPS; i++)
+		r[i] = run_mode(mode, fd, w, size);
+	qsort(r, REPS, sizeof(r[0]), cmp_double);
+	return r[REPS / 2];
+}
+
 static void bench(const char *name, int fd, uint64_t size)
 {
 	const char *only = getenv("BENCH_ONLY");
@@ -395,11 +418,11 @@ static void bench(const char *name, int fd, uint64_t size)
 		if (only && !strstr(w->name, only))
 			continue;
 		if (!modes || strchr(modes, 'c'))
-			c = run_mode('c', fd, w, size);
+			c = run_median('c', fd, w, size);
 		if (!modes || strchr(modes, 'b'))
-			b = run_mode('b', fd, w, size);
+			b = run_median('b', fd, w, size);
 		if (!modes || strchr(modes, 'a'))
-			a = run_mode('a', fd, w, size);
+			a = run_median('a', fd, w, size);
 		printf("BENCH %s %s %.0f %.0f %.0f %.2f %.2f %s\n", name,
 		       w->name, a * k, b * k, c * k, a / c, a / b,
 		       w->mbps ? "MB/s" : "IOPS");
