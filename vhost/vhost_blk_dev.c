@@ -74,7 +74,6 @@ struct vhost_blk_req {
 	size_t len;			/* data bytes expected */
 	long ret;
 	u32 used_len;
-	unsigned int nr_iov;
 	unsigned int nr_log;
 	struct iov_iter iter;
 	struct vhr_log *log;
@@ -272,7 +271,6 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	req->log = (struct vhr_log *)(req->iov + out + in);
 	memcpy(req->log, vq->log, nlog * sizeof(struct vhr_log));
 	req->nr_log = nlog;
-	req->nr_iov = out + in;
 	req->bvq = bvq;
 	req->head = head;
 	req->used_len = 1;
@@ -286,6 +284,9 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 		}
 	}
 
+	atomic_inc(&bvq->inflight);
+	atomic_inc(&blk->inflight);
+
 	iov_iter_init(&it, WRITE, req->iov, out, out_len);
 	if (!copy_from_iter_full(&hdr, sizeof(hdr), &it)) {
 		req->status = VIRTIO_BLK_S_IOERR;
@@ -294,15 +295,18 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	type = le32_to_cpu((__force __le32)hdr.type);
 	sector = le64_to_cpu((__force __le64)hdr.sector);
 
-	atomic_inc(&bvq->inflight);
-	atomic_inc(&blk->inflight);
-
-	switch (type) {
-	case VIRTIO_BLK_T_IN:
-		req->iter = it;
+	/* Data to the driver goes to the writable buffers but the status. */
+	if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID) {
 		iov_iter_init(&req->iter, READ, req->iov + out, in, in_len);
 		iov_iter_truncate(&req->iter, in_len - 1);
 		req->len = in_len - 1;
+	} else {
+		req->iter = it;
+		req->len = out_len - sizeof(hdr);
+	}
+
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
 		req->used_len = in_len;
 		ret = vhost_blk_rw(req, file, sector, false);
 		break;
@@ -311,48 +315,36 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 			ret = -EROFS;
 			break;
 		}
-		req->iter = it;
-		req->len = out_len - sizeof(hdr);
 		ret = vhost_blk_rw(req, file, sector, true);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		req->ret = vfs_fsync(file, 0);
 		req->status = req->ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
-		goto complete_counted;
+		goto complete;
 	case VIRTIO_BLK_T_GET_ID:
-		iov_iter_init(&req->iter, READ, req->iov + out, in, in_len);
-		iov_iter_truncate(&req->iter, in_len - 1);
-		req->len = in_len - 1;
 		ret = vhost_blk_get_id(req, file);
 		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
-		goto complete_counted;
+		goto complete;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		if (blk->ro) {
 			ret = -EROFS;
 			break;
 		}
-		req->iter = it;
-		req->len = out_len - sizeof(hdr);
 		ret = vhost_blk_discard(req, file,
 					type == VIRTIO_BLK_T_WRITE_ZEROES);
 		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
-		goto complete_counted;
+		goto complete;
 	default:
 		req->status = VIRTIO_BLK_S_UNSUPP;
-		goto complete_counted;
+		goto complete;
 	}
 	if (!ret)
 		return;		/* completes through vhost_blk_aio_complete() */
 	req->status = VIRTIO_BLK_S_IOERR;
-complete_counted:
+complete:
 	if (req->status != VIRTIO_BLK_S_OK)
 		req->used_len = 1;
-	vhost_blk_req_done(req);
-	return;
-complete:
-	atomic_inc(&bvq->inflight);
-	atomic_inc(&blk->inflight);
 	vhost_blk_req_done(req);
 }
 
@@ -508,24 +500,16 @@ static long vhost_blk_ioctl(struct file *f, unsigned int cmd,
 	case VHOST_BLK_SET_BACKEND:
 	case VHOST_BLK_GET_CONFIG:
 	case VHOST_RESET_OWNER:
-	case VHOST_SET_FEATURES:
 		mutex_lock(&blk->dev.mutex);
 		ret = vhr_dev_check_owner(&blk->dev);
-		if (ret)
-			goto unlock;
-		if (cmd == VHOST_BLK_SET_BACKEND)
+		if (!ret && cmd == VHOST_BLK_SET_BACKEND)
 			ret = vhost_blk_set_backend(blk, argp);
-		else if (cmd == VHOST_BLK_GET_CONFIG)
+		else if (!ret && cmd == VHOST_BLK_GET_CONFIG)
 			ret = vhost_blk_get_config(blk, argp);
-		else if (cmd == VHOST_RESET_OWNER)
+		else if (!ret)
 			ret = vhost_blk_reset_owner(blk);
-		else
-			ret = -ENOIOCTLCMD;
-unlock:
 		mutex_unlock(&blk->dev.mutex);
-		if (ret != -ENOIOCTLCMD)
-			return ret;
-		break;
+		return ret;
 	case VHOST_GET_VRING_BASE:
 		/* Requests of the vring complete before its base is read. */
 		if (copy_from_user(&s, argp, sizeof(s)))

@@ -78,9 +78,6 @@ void vhr_vq_err(struct vhr_virtqueue *vq, const char *fmt, ...)
 
 /* Worker */
 
-static void vhr_use_mm_work(struct kthread_work *work);
-static void vhr_unuse_mm_work(struct kthread_work *work);
-
 struct vhr_mm_work {
 	struct kthread_work work;
 	struct mm_struct *mm;
@@ -253,11 +250,6 @@ err:
 		vqs[i]->log = NULL;
 	}
 	return -ENOMEM;
-}
-
-bool vhr_dev_has_owner(struct vhr_dev *dev)
-{
-	return dev->mm;
 }
 
 /* Only the owner's address space may drive the device. */

@@ -109,7 +109,6 @@ long vhr_dev_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp);
 long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd,
 		     void __user *argp);
 int vhr_dev_check_owner(struct vhr_dev *dev);
-bool vhr_dev_has_owner(struct vhr_dev *dev);
 void vhr_dev_stop(struct vhr_dev *dev);
 void vhr_dev_cleanup(struct vhr_dev *dev);
 void vhr_dev_free(struct vhr_dev *dev);
