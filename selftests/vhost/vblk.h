@@ -70,6 +70,15 @@ static inline uint64_t vblk_gpa(const struct vblk *b, const void *p)
 	return b->gpa_base + ((const uint8_t *)p - b->arena);
 }
 
+/* One xorshift64 step: the tests' and the benchmark's pseudo-random numbers. */
+static inline uint64_t vblk_xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
 /* Every call returns 0 or -errno; a failing step is named in vblk_err. */
 extern char vblk_err[256];
 

@@ -49,10 +49,7 @@ static uint64_t rng_state = 88172645463325252ull;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return vblk_xorshift(&rng_state);
 }
 
 static void fill(void *p, size_t len, uint64_t seed)
@@ -60,12 +57,8 @@ static void fill(void *p, size_t len, uint64_t seed)
 	uint64_t *q = p, x = seed | 1;
 	size_t i;
 
-	for (i = 0; i < len / 8; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		q[i] = x;
-	}
+	for (i = 0; i < len / 8; i++)
+		q[i] = vblk_xorshift(&x);
 }
 
 static int make_backing(const char *path, size_t size, int flags)
@@ -572,6 +565,7 @@ TEST(bad_ioctls)
 	} mem = {};
 	struct vhost_vring_state s = { .index = 0, .num = 8 };
 	struct vhost_vring_file f = { .index = 0, .fd = -1 };
+	struct vhost_vring_addr addr = { .index = 0 };
 	struct vhost_blk_config c;
 	uint64_t feat = 1ULL << 63;
 	struct vhost_memory *big;
@@ -597,6 +591,10 @@ TEST(bad_ioctls)
 	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_NUM, &s));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_GET_CONFIG, &c));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_RESET_OWNER));
 	EXPECT_EQ(EPERM, errno);
 
 	ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER));
@@ -639,6 +637,10 @@ TEST(bad_ioctls)
 	EXPECT_EQ(E2BIG, errno);
 	free(big);
 	mem.r[0].userspace_addr = (uintptr_t)area;
+	mem.m.padding = 1;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	mem.m.padding = 0;
 	EXPECT_EQ(0, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
 
 	/* Rings and features. */
@@ -651,6 +653,27 @@ TEST(bad_ioctls)
 	EXPECT_EQ(ENOBUFS, errno);
 	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_FEATURES, &feat));
 	EXPECT_EQ(EOPNOTSUPP, errno);
+	feat = 1ULL << VHOST_F_LOG_ALL;		/* before a log base */
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_FEATURES, &feat));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_GET_VRING_BASE, &s));
+	EXPECT_EQ(ENOBUFS, errno);
+	s.index = 0;
+	s.num = 0x10000;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_BASE, &s));
+	EXPECT_EQ(EINVAL, errno);
+	s.num = 8;
+	addr.desc_user_addr = (uintptr_t)area + 8;	/* needs 16 */
+	addr.avail_user_addr = (uintptr_t)area + 4096;
+	addr.used_user_addr = (uintptr_t)area + 8192;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_ADDR, &addr));
+	EXPECT_EQ(EINVAL, errno);
+	addr.desc_user_addr = (uintptr_t)area;
+	addr.flags = 1u << 7;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_ADDR, &addr));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	addr.flags = 0;
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_VRING_ADDR, &addr));
 	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_GET_CONFIG, &c));
 	EXPECT_EQ(ENODEV, errno);
 
@@ -659,6 +682,18 @@ TEST(bad_ioctls)
 	f.fd = sv[0];
 	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
 	EXPECT_EQ(EINVAL, errno);
+
+	/* Eventfds: a socket or a closed fd is not one. */
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_KICK, &f));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_CALL, &f));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_LOG_FD, &sv[0]));
+	EXPECT_EQ(EINVAL, errno);
+	f.fd = 12345;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_VRING_ERR, &f));
+	EXPECT_EQ(EBADF, errno);
+	f.fd = sv[0];
 	f.fd = 12345;
 	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
 	EXPECT_EQ(EBADF, errno);
