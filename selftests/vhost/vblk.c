@@ -254,16 +254,39 @@ int vblk_add(struct vblk *b, unsigned int q, const struct vblk_seg *segs,
 	return head;
 }
 
-void vblk_kick(struct vblk *b, unsigned int q)
+/* Publish the new available entries; true if the device wants a kick. */
+static bool vblk_publish(struct vblk *b, struct vblk_vq *vq)
 {
-	struct vblk_vq *vq = &b->vq[q];
+	uint16_t old = vq->kick_idx, new = vq->avail_idx, event;
+
+	vq->kick_idx = new;
+	/* Ring entries before the index, the index before the kick. */
+	__atomic_store_n(&vq->avail->idx, new, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!has(b, VIRTIO_RING_F_EVENT_IDX))
+		return true;
+	event = __atomic_load_n(vblk_avail_event(vq), __ATOMIC_ACQUIRE);
+	return vblk_need_event(event, new, old);
+}
+
+static void vblk_write_kick(struct vblk_vq *vq)
+{
 	uint64_t one = 1;
 
-	/* Ring entries before the index, the index before the kick. */
-	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (write(vq->kick, &one, sizeof(one)) != sizeof(one))
 		perror("kick");
+}
+
+void vblk_kick(struct vblk *b, unsigned int q)
+{
+	if (vblk_publish(b, &b->vq[q]))
+		vblk_write_kick(&b->vq[q]);
+}
+
+void vblk_notify(struct vblk *b, unsigned int q)
+{
+	vblk_publish(b, &b->vq[q]);
+	vblk_write_kick(&b->vq[q]);
 }
 
 int vblk_get_used(struct vblk *b, unsigned int q, void **cookie,
@@ -275,11 +298,18 @@ int vblk_get_used(struct vblk *b, unsigned int q, void **cookie,
 	uint16_t head, n, last;
 
 	if (idx == vq->last_used) {
-		/* Ask for a call when the next one is used. */
-		if (has(b, VIRTIO_RING_F_EVENT_IDX))
-			__atomic_store_n(&vq->avail->ring[vq->num],
-					 vq->last_used, __ATOMIC_SEQ_CST);
-		return -EAGAIN;
+		if (!has(b, VIRTIO_RING_F_EVENT_IDX))
+			return -EAGAIN;
+		/*
+		 * Ask for a call when the next one is used, then look again:
+		 * the device may have used one before it saw the request.
+		 */
+		__atomic_store_n(vblk_used_event(vq), vq->last_used,
+				 __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+		if (idx == vq->last_used)
+			return -EAGAIN;
 	}
 	e = &vq->used->ring[vq->last_used % vq->num];
 	head = e->id;

@@ -29,6 +29,7 @@ struct vblk_vq {
 	uint16_t num_free;
 	uint16_t avail_idx;
 	uint16_t last_used;
+	uint16_t kick_idx;		/* avail_idx at the last vblk_kick() */
 	int kick;
 	int call;
 	int err;
@@ -70,6 +71,23 @@ static inline uint64_t vblk_gpa(const struct vblk *b, const void *p)
 	return b->gpa_base + ((const uint8_t *)p - b->arena);
 }
 
+/* Event-index helpers (as in the virtio spec, 2.7.7.2 and 2.7.10). */
+static inline uint16_t *vblk_avail_event(struct vblk_vq *vq)
+{
+	return (uint16_t *)&vq->used->ring[vq->num];
+}
+
+static inline uint16_t *vblk_used_event(struct vblk_vq *vq)
+{
+	return &vq->avail->ring[vq->num];
+}
+
+static inline bool vblk_need_event(uint16_t event, uint16_t new,
+				   uint16_t old)
+{
+	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+}
+
 /* One xorshift64 step: the tests' and the benchmark's pseudo-random numbers. */
 static inline uint64_t vblk_xorshift(uint64_t *x)
 {
@@ -100,7 +118,10 @@ struct vblk_seg {
 int vblk_add(struct vblk *b, unsigned int q, const struct vblk_seg *segs,
 	     unsigned int nout, unsigned int nin, bool indirect, void *cookie);
 /* Make queued chains available and kick. */
+/* Publish new requests; kick unless the device's avail_event says not to. */
 void vblk_kick(struct vblk *b, unsigned int q);
+/* Publish new requests and kick in any case. */
+void vblk_notify(struct vblk *b, unsigned int q);
 /* Take one used chain: its cookie and written length; 0 if one, -EAGAIN. */
 int vblk_get_used(struct vblk *b, unsigned int q, void **cookie,
 		  uint32_t *len);

@@ -9,7 +9,7 @@
  * (c) is the backing store itself through io_uring, the limit.  Backings:
  * null_blk (O_DIRECT) and a tmpfs file.  Reports IOPS for 4 KiB random
  * reads and writes at queue depth 1 and 32 and MB/s for 128 KiB sequential
- * reads and writes (the median of three runs each), and the ratios a/c
+ * reads and writes (the median of five runs each), and the ratios a/c
  * and a/b.
  *
  * Usage: vhost_blk_bench [seconds per case]
@@ -91,7 +91,10 @@ static uint64_t next_off(const struct workload *w, uint64_t size,
 	return (rnd() % (size / w->bs)) * w->bs;
 }
 
-/* (b): a userspace virtio-blk backend serving vring 0 of @b. */
+/*
+ * (b): a userspace virtio-blk backend serving vring 0 of @b, as a VMM's
+ * does: event-index notification both ways, one preadv/pwritev per request.
+ */
 struct ubackend {
 	struct vblk *b;
 	int fd;
@@ -99,73 +102,94 @@ struct ubackend {
 	pthread_t thread;
 };
 
+/* Serve one request at @head; return the bytes written to the driver. */
+static uint32_t ubackend_req(struct ubackend *u, struct vblk_vq *vq,
+			     uint16_t head)
+{
+	struct vring_desc *d = &vq->desc[head], *t = NULL;
+	struct iovec iov[VBLK_IND_MAX];
+	struct virtio_blk_outhdr *h;
+	unsigned int n = 0, i = 0, cnt_d;
+	uint8_t *status = NULL;
+	size_t len = 0;
+	ssize_t ret;
+
+	if (d->flags & VRING_DESC_F_INDIRECT) {
+		t = (struct vring_desc *)(uintptr_t)d->addr;
+		cnt_d = d->len / sizeof(*t);
+		d = t;
+	} else {
+		cnt_d = vq->num;
+	}
+	h = (void *)(uintptr_t)d->addr;
+	for (;;) {
+		if (i > 0 && (d->flags & VRING_DESC_F_NEXT)) {
+			iov[n].iov_base = (void *)(uintptr_t)d->addr;
+			iov[n].iov_len = d->len;
+			len += d->len;
+			n++;
+		} else if (i > 0) {
+			status = (void *)(uintptr_t)d->addr;
+		}
+		if (!(d->flags & VRING_DESC_F_NEXT) || ++i >= cnt_d)
+			break;
+		d = t ? &t[d->next] : &vq->desc[d->next];
+	}
+	if (h->type == VIRTIO_BLK_T_IN)
+		ret = preadv(u->fd, iov, n, h->sector * 512);
+	else if (h->type == VIRTIO_BLK_T_OUT)
+		ret = pwritev(u->fd, iov, n, h->sector * 512);
+	else
+		ret = fsync(u->fd) ? -1 : 0;
+	if (status)
+		*status = ret == (ssize_t)len ? VIRTIO_BLK_S_OK :
+						VIRTIO_BLK_S_IOERR;
+	return h->type == VIRTIO_BLK_T_IN ? len + 1 : 1;
+}
+
 static void *ubackend_run(void *arg)
 {
 	struct ubackend *u = arg;
 	struct vblk_vq *vq = &u->b->vq[0];
-	struct iovec iov[VBLK_IND_MAX];
-	uint16_t last_avail = 0, used_idx = 0;
+	uint16_t last_avail = 0, used_idx = 0, signalled = 0;
 	uint64_t cnt;
 
 	while (!atomic_load(&u->stop)) {
 		struct pollfd p = { .fd = vq->kick, .events = POLLIN };
 		uint16_t avail;
 
-		if (poll(&p, 1, 100) != 1)
-			continue;
-		if (read(vq->kick, &cnt, sizeof(cnt)) < 0)
-			continue;
 		avail = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
 		while (last_avail != avail) {
 			uint16_t head = vq->avail->ring[last_avail % vq->num];
-			struct vring_desc *d = &vq->desc[head], *t = NULL;
-			struct virtio_blk_outhdr *h;
-			unsigned int n = 0, i = 0, cnt_d;
-			uint8_t *status = NULL;
-			size_t len = 0;
-			ssize_t ret;
+			uint32_t len = ubackend_req(u, vq, head);
 
-			if (d->flags & VRING_DESC_F_INDIRECT) {
-				t = (struct vring_desc *)(uintptr_t)d->addr;
-				cnt_d = d->len / sizeof(*t);
-				d = t;
-			} else {
-				cnt_d = vq->num;
-			}
-			h = (void *)(uintptr_t)d->addr;
-			for (;;) {
-				if (i > 0 && (d->flags & VRING_DESC_F_NEXT)) {
-					iov[n].iov_base = (void *)(uintptr_t)d->addr;
-					iov[n].iov_len = d->len;
-					len += d->len;
-					n++;
-				} else if (i > 0) {
-					status = (void *)(uintptr_t)d->addr;
-				}
-				if (!(d->flags & VRING_DESC_F_NEXT) ||
-				    ++i >= cnt_d)
-					break;
-				d = t ? &t[d->next] : &vq->desc[d->next];
-			}
-			if (h->type == VIRTIO_BLK_T_IN)
-				ret = preadv(u->fd, iov, n, h->sector * 512);
-			else if (h->type == VIRTIO_BLK_T_OUT)
-				ret = pwritev(u->fd, iov, n, h->sector * 512);
-			else
-				ret = fsync(u->fd) ? -1 : 0;
-			if (status)
-				*status = ret == (ssize_t)len ?
-					  VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 			vq->used->ring[used_idx % vq->num].id = head;
-			vq->used->ring[used_idx % vq->num].len =
-				h->type == VIRTIO_BLK_T_IN ? len + 1 : 1;
+			vq->used->ring[used_idx % vq->num].len = len;
 			used_idx++;
 			__atomic_store_n(&vq->used->idx, used_idx,
 					 __ATOMIC_RELEASE);
 			last_avail++;
+			avail = __atomic_load_n(&vq->avail->idx,
+						__ATOMIC_ACQUIRE);
 		}
-		cnt = 1;
-		if (write(vq->call, &cnt, sizeof(cnt)) < 0)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (vblk_need_event(__atomic_load_n(vblk_used_event(vq),
+						    __ATOMIC_ACQUIRE),
+				    used_idx, signalled)) {
+			cnt = 1;
+			if (write(vq->call, &cnt, sizeof(cnt)) < 0)
+				break;
+		}
+		signalled = used_idx;
+		/* Ask for a kick at the next entry, then look again. */
+		__atomic_store_n(vblk_avail_event(vq), last_avail,
+				 __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) !=
+		    last_avail)
+			continue;
+		if (poll(&p, 1, 100) == 1 &&
+		    read(vq->kick, &cnt, sizeof(cnt)) < 0)
 			break;
 	}
 	return NULL;
@@ -383,17 +407,14 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The median of REPS runs: TCG timing is noisy. */
-#define REPS	3
+/*
+ * The median of REPS runs per mode; the modes take turns run by run, so
+ * that drift of the emulated machine's speed hits all of them alike.
+ */
+#define REPS	5
 
-static double run_median(char mode, int fd, const struct workload *w,
-			 uint64_t size)
+static double median(double *r)
 {
-	double r[REPS];
-	int i;
-
-	for (i = 0; i < REPS; i++)
-		r[i] = run_mode(mode, fd, w, size);
 	qsort(r, REPS, sizeof(r[0]), cmp_double);
 	return r[REPS / 2];
 }
@@ -410,16 +431,23 @@ static void bench(const char *name, int fd, uint64_t size)
 	       "a:vhost-blk", "b:userspace", "c:io_uring", "a/c", "a/b");
 	for (i = 0; i < ARRAY_SIZE(workloads); i++) {
 		const struct workload *w = &workloads[i];
-		double a = 0, b = 0, c = 0, k = w->mbps ? w->bs / 1e6 : 1;
+		double ra[REPS] = {}, rb[REPS] = {}, rc[REPS] = {};
+		double a, b, c, k = w->mbps ? w->bs / 1e6 : 1;
+		unsigned int j;
 
 		if (only && !strstr(w->name, only))
 			continue;
-		if (!modes || strchr(modes, 'c'))
-			c = run_median('c', fd, w, size);
-		if (!modes || strchr(modes, 'b'))
-			b = run_median('b', fd, w, size);
-		if (!modes || strchr(modes, 'a'))
-			a = run_median('a', fd, w, size);
+		for (j = 0; j < REPS; j++) {
+			if (!modes || strchr(modes, 'c'))
+				rc[j] = run_mode('c', fd, w, size);
+			if (!modes || strchr(modes, 'b'))
+				rb[j] = run_mode('b', fd, w, size);
+			if (!modes || strchr(modes, 'a'))
+				ra[j] = run_mode('a', fd, w, size);
+		}
+		a = median(ra);
+		b = median(rb);
+		c = median(rc);
 		printf("BENCH %s %s %.0f %.0f %.0f %.2f %.2f %s\n", name,
 		       w->name, a * k, b * k, c * k, a / c, a / b,
 		       w->mbps ? "MB/s" : "IOPS");
