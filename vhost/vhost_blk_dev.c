@@ -143,8 +143,9 @@ static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
 						 iocb);
 
 	req->ret = ret;
-	llist_add(&req->node, &req->bvq->done);
-	vhr_work_queue(&req->bvq->blk->dev, &req->bvq->done_work);
+	/* The first on an empty list queues the work that takes them all. */
+	if (llist_add(&req->node, &req->bvq->done))
+		vhr_work_queue(&req->bvq->blk->dev, &req->bvq->done_work);
 }
 
 /* Requests */

@@ -787,6 +787,9 @@ static void vhr_log_used(struct vhr_virtqueue *vq, size_t off, size_t len)
  * @head: chain head from vhr_get_vq_desc()
  * @len:  bytes written into the chain's writable buffers
  *
+ * Writes the used element; the driver sees it when vhr_signal() publishes
+ * the used index, once for a whole batch.
+ *
  * Return: 0 or -EFAULT (reported on the error eventfd).
  */
 int vhr_add_used(struct vhr_virtqueue *vq, unsigned int head, u32 len)
@@ -801,21 +804,26 @@ int vhr_add_used(struct vhr_virtqueue *vq, unsigned int head, u32 len)
 		vhr_vq_err(vq, "vring %u: cannot write used ring\n", vq->index);
 		return -EFAULT;
 	}
-	/* The entry must be visible before the index. */
-	smp_wmb();
-	if (put_user(cpu_to_vhr16(vq, vq->last_used_idx + 1),
-		     &vq->used->idx)) {
-		vhr_vq_err(vq, "vring %u: cannot write used index\n",
-			   vq->index);
-		return -EFAULT;
-	}
 	vhr_log_used(vq, offsetof(struct vring_used, ring[slot]), sizeof(e));
-	vhr_log_used(vq, offsetof(struct vring_used, idx), sizeof(u16));
 	vq->last_used_idx++;
 	vq->used_pending = true;
 	/* Catch a wrap of the 16-bit window of event-index signalling. */
 	if (unlikely((u16)(vq->last_used_idx - vq->signalled_used) == 0))
 		vq->signalled_used_valid = false;
+	return 0;
+}
+
+/* Make the used elements added since the last call visible. */
+static int vhr_publish_used(struct vhr_virtqueue *vq)
+{
+	/* The elements must be visible before the index. */
+	smp_wmb();
+	if (put_user(cpu_to_vhr16(vq, vq->last_used_idx), &vq->used->idx)) {
+		vhr_vq_err(vq, "vring %u: cannot write used index\n",
+			   vq->index);
+		return -EFAULT;
+	}
+	vhr_log_used(vq, offsetof(struct vring_used, idx), sizeof(u16));
 	return 0;
 }
 
@@ -852,12 +860,21 @@ static bool vhr_should_notify(struct vhr_virtqueue *vq)
 	return vring_need_event(vhr16_to_cpu(vq, event), new, old);
 }
 
-/* Signal the call eventfd if the driver wants to hear of new used entries. */
+/**
+ * vhr_signal() - publish the used entries added since the last call
+ * @vq: the vring, locked
+ *
+ * Writes the used index, then signals the call eventfd if the driver
+ * wants to hear of the new entries.  Every path that adds used entries
+ * ends with this call.
+ */
 void vhr_signal(struct vhr_virtqueue *vq)
 {
 	if (!vq->used_pending)
 		return;
 	vq->used_pending = false;
+	if (vhr_publish_used(vq))
+		return;
 	if (vq->call_ctx && vhr_should_notify(vq))
 		kvmarm_eventfd_signal(vq->call_ctx);
 }

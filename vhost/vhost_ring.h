@@ -79,7 +79,7 @@ struct vhr_virtqueue {
 	u16 used_flags;
 	u16 signalled_used;
 	bool signalled_used_valid;
-	bool used_pending;		/* used entries not yet signalled */
+	bool used_pending;		/* used entries not yet published */
 
 	struct iovec *iov;		/* VHR_MAX_IOV, for the handler */
 	struct vhr_log *log;		/* VHR_MAX_IOV */
