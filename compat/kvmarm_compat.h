@@ -14,6 +14,18 @@
 #include <linux/platform_device.h>
 #include <linux/vfio.h>
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0) && \
+	IS_ENABLED(CONFIG_VHOST_TASK)
+#define KVMARM_HAVE_VHOST_TASK
+#include <linux/sched/vhost_task.h>
+#else
+#include <linux/cgroup.h>
+#include <linux/err.h>
+#include <linux/kthread.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#endif
+
 /* 6.8 dropped the count argument of eventfd_signal(). */
 static inline void kvmarm_eventfd_signal(struct eventfd_ctx *ctx)
 {
@@ -69,5 +81,119 @@ static inline void kvmarm_vfio_release_free(struct vfio_device *vdev)
 	vfio_free_device(vdev);
 #endif
 }
+
+/*
+ * A worker thread for vhost devices.  From 6.11 (with CONFIG_VHOST_TASK)
+ * it is a vhost_task: a thread of the owner process, so it shares the
+ * owner's mm, cgroups, limits and signals, and @killed runs in it when the
+ * owner is killed.  Before, a kthread in the owner's mm and cgroups runs
+ * @fn the same way; it is never killed.  @fn returns whether it did work;
+ * the thread sleeps when it did not, until kvmarm_worker_wake().
+ */
+#ifdef KVMARM_HAVE_VHOST_TASK
+#define kvmarm_worker			vhost_task
+
+static inline struct kvmarm_worker *
+kvmarm_worker_create(bool (*fn)(void *), void (*killed)(void *), void *arg,
+		     const char *name)
+{
+	return vhost_task_create(fn, killed, arg, name);
+}
+
+static inline void kvmarm_worker_start(struct kvmarm_worker *w)
+{
+	vhost_task_start(w);
+}
+
+static inline void kvmarm_worker_stop(struct kvmarm_worker *w)
+{
+	vhost_task_stop(w);
+}
+
+static inline void kvmarm_worker_wake(struct kvmarm_worker *w)
+{
+	vhost_task_wake(w);
+}
+#else
+struct kvmarm_worker {
+	bool (*fn)(void *arg);
+	void *arg;
+	struct mm_struct *mm;
+	struct task_struct *task;
+};
+
+static inline int kvmarm_worker_thread(void *data)
+{
+	struct kvmarm_worker *w = data;
+
+	kthread_use_mm(w->mm);
+	for (;;) {
+		/* Pairs with the barrier in wake_up_process(). */
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop()) {
+			__set_current_state(TASK_RUNNING);
+			break;
+		}
+		if (!w->fn(w->arg))
+			schedule();
+	}
+	kthread_unuse_mm(w->mm);
+	return 0;
+}
+
+static inline struct kvmarm_worker *
+kvmarm_worker_create(bool (*fn)(void *), void (*killed)(void *), void *arg,
+		     const char *name)
+{
+	struct kvmarm_worker *w;
+	int ret;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return ERR_PTR(-ENOMEM);
+	w->fn = fn;
+	w->arg = arg;
+	w->mm = get_task_mm(current);
+	if (!w->mm) {
+		ret = -EINVAL;
+		goto err_free;
+	}
+	w->task = kthread_create(kvmarm_worker_thread, w, "%s", name);
+	if (IS_ERR(w->task)) {
+		ret = PTR_ERR(w->task);
+		goto err_mm;
+	}
+	/* Account the worker to the owner's cgroups. */
+	ret = cgroup_attach_task_all(current, w->task);
+	if (ret)
+		goto err_task;
+	return w;
+
+err_task:
+	kthread_stop(w->task);
+err_mm:
+	mmput(w->mm);
+err_free:
+	kfree(w);
+	return ERR_PTR(ret);
+}
+
+static inline void kvmarm_worker_start(struct kvmarm_worker *w)
+{
+	wake_up_process(w->task);
+}
+
+static inline void kvmarm_worker_stop(struct kvmarm_worker *w)
+{
+	kthread_stop(w->task);
+	mmput(w->mm);
+	kfree(w);
+}
+
+static inline void kvmarm_worker_wake(struct kvmarm_worker *w)
+{
+	wake_up_process(w->task);
+}
+#endif
 
 #endif /* KVMARM_COMPAT_H */

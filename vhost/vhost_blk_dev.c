@@ -49,7 +49,7 @@ struct vhost_blk;
 struct vhost_blk_vq {
 	struct vhr_virtqueue vq;
 	struct vhost_blk *blk;
-	struct kthread_work done_work;	/* completes finished requests */
+	struct vhr_work done_work;	/* completes finished requests */
 	struct llist_head done;
 	atomic_t inflight;
 };
@@ -121,7 +121,7 @@ static void vhost_blk_rw_done(struct vhost_blk_req *req)
 	vhost_blk_req_done(req);
 }
 
-static void vhost_blk_done_work(struct kthread_work *work)
+static void vhost_blk_done_work(struct vhr_work *work)
 {
 	struct vhost_blk_vq *bvq = container_of(work, struct vhost_blk_vq,
 						done_work);
@@ -142,10 +142,13 @@ static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
 	struct vhost_blk_req *req = container_of(iocb, struct vhost_blk_req,
 						 iocb);
 
+	struct vhost_blk *blk = req->bvq->blk;
+
 	req->ret = ret;
 	/* The first on an empty list queues the work that takes them all. */
-	if (llist_add(&req->node, &req->bvq->done))
-		vhr_work_queue(&req->bvq->blk->dev, &req->bvq->done_work);
+	if (llist_add(&req->node, &req->bvq->done) &&
+	    !vhr_work_queue(&blk->dev, &req->bvq->done_work))
+		wake_up_all(&blk->inflight_wq);	/* for vhost_blk_drain() */
 }
 
 /* Requests */
@@ -349,7 +352,7 @@ complete:
 	vhost_blk_req_done(req);
 }
 
-static void vhost_blk_handle_kick(struct kthread_work *work)
+static void vhost_blk_handle_kick(struct vhr_work *work)
 {
 	struct vhr_virtqueue *vq = container_of(work, struct vhr_virtqueue,
 						poll_work);
@@ -389,16 +392,56 @@ out:
 
 /* Backend */
 
-static void vhost_blk_drain(struct vhost_blk *blk)
+/*
+ * Requests that finished after the owner was killed: no work runs any
+ * more and the owner's memory is going away, so they are just dropped.
+ */
+static bool vhost_blk_has_orphans(struct vhost_blk_vq *bvq)
 {
-	wait_event(blk->inflight_wq, !atomic_read(&blk->inflight));
-	vhr_dev_flush(&blk->dev);
+	return vhr_worker_killed(&bvq->blk->dev) && !llist_empty(&bvq->done);
+}
+
+static void vhost_blk_reap_orphans(struct vhost_blk_vq *bvq)
+{
+	struct vhost_blk_req *req, *tmp;
+	struct llist_node *list;
+
+	if (!vhr_worker_killed(&bvq->blk->dev))
+		return;
+	list = llist_del_all(&bvq->done);
+	llist_for_each_entry_safe(req, tmp, list, node) {
+		kfree(req);
+		atomic_dec(&bvq->inflight);
+		atomic_dec(&bvq->blk->inflight);
+	}
+}
+
+/* Wait until every request of @bvq has completed. */
+static void vhost_blk_wait_vq(struct vhost_blk_vq *bvq)
+{
+	for (;;) {
+		vhost_blk_reap_orphans(bvq);
+		if (!atomic_read(&bvq->inflight))
+			return;
+		wait_event(bvq->blk->inflight_wq,
+			   !atomic_read(&bvq->inflight) ||
+			   vhost_blk_has_orphans(bvq));
+	}
 }
 
 static void vhost_blk_drain_vq(struct vhost_blk_vq *bvq)
 {
-	wait_event(bvq->blk->inflight_wq, !atomic_read(&bvq->inflight));
+	vhost_blk_wait_vq(bvq);
 	vhr_dev_flush(&bvq->blk->dev);
+}
+
+static void vhost_blk_drain(struct vhost_blk *blk)
+{
+	int i;
+
+	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
+		vhost_blk_wait_vq(&blk->vqs[i]);
+	vhr_dev_flush(&blk->dev);
 }
 
 /* Stop every vring and drop the backend. */
@@ -551,7 +594,7 @@ static int vhost_blk_open(struct inode *inode, struct file *f)
 	blk->dev.max_mem_regions = max_mem_regions;
 	for (i = 0; i < VHOST_BLK_MAX_VQS; i++) {
 		blk->vqs[i].blk = blk;
-		kthread_init_work(&blk->vqs[i].done_work, vhost_blk_done_work);
+		vhr_work_init(&blk->vqs[i].done_work, vhost_blk_done_work);
 		init_llist_head(&blk->vqs[i].done);
 		atomic_set(&blk->vqs[i].inflight, 0);
 	}

@@ -10,7 +10,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/cgroup.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -20,7 +19,6 @@
 #include <linux/sort.h>
 #include <linux/uaccess.h>
 
-#include "kvmarm_compat.h"
 #include "vhost_ring.h"
 
 #define VHR_MAX_RING		32768
@@ -78,45 +76,117 @@ void vhr_vq_err(struct vhr_virtqueue *vq, const char *fmt, ...)
 
 /* Worker */
 
-struct vhr_mm_work {
-	struct kthread_work work;
-	struct mm_struct *mm;
+#define VHR_WORK_QUEUED		0
+
+/**
+ * vhr_work_init() - prepare a work item
+ * @work: the work
+ * @fn:   what it runs on the device's worker
+ */
+void vhr_work_init(struct vhr_work *work, vhr_work_fn_t fn)
+{
+	clear_bit(VHR_WORK_QUEUED, &work->flags);
+	work->fn = fn;
+}
+
+/**
+ * vhr_work_queue() - run @work on the device's worker
+ * @dev:  the device
+ * @work: the work; queueing it again before it runs is a no-op
+ *
+ * May be called from any context.
+ *
+ * Return: false if it will not run: no owner yet, or the owner was killed.
+ */
+bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work)
+{
+	struct vhr_worker *w = dev->worker;
+	unsigned long flags;
+	bool queued;
+
+	if (!w)
+		return false;
+	if (test_and_set_bit(VHR_WORK_QUEUED, &work->flags))
+		return true;
+	spin_lock_irqsave(&w->lock, flags);
+	queued = !w->killed;
+	if (queued)
+		llist_add(&work->node, &w->works);
+	spin_unlock_irqrestore(&w->lock, flags);
+	if (queued)
+		kvmarm_worker_wake(w->task);
+	else
+		clear_bit(VHR_WORK_QUEUED, &work->flags);
+	return queued;
+}
+
+/**
+ * vhr_worker_killed() - has the owner been killed
+ * @dev: the device
+ *
+ * Once it has, no work runs any more: the device completes what is left
+ * without touching the owner's memory.
+ */
+bool vhr_worker_killed(struct vhr_dev *dev)
+{
+	return dev->worker && READ_ONCE(dev->worker->killed);
+}
+
+/* The worker thread's body: run what is queued; false if nothing was. */
+static bool vhr_worker_fn(void *data)
+{
+	struct vhr_worker *w = data;
+	struct vhr_work *work, *next;
+	struct llist_node *node;
+
+	node = llist_del_all(&w->works);
+	if (!node)
+		return false;
+	node = llist_reverse_order(node);
+	/* The works leave the list before their flag is cleared. */
+	smp_wmb();
+	llist_for_each_entry_safe(work, next, node, node) {
+		clear_bit(VHR_WORK_QUEUED, &work->flags);
+		__set_current_state(TASK_RUNNING);
+		work->fn(work);
+		cond_resched();
+	}
+	return true;
+}
+
+/* The owner was killed: run what is queued, then accept nothing more. */
+static void vhr_worker_kill(void *data)
+{
+	struct vhr_worker *w = data;
+
+	spin_lock_irq(&w->lock);
+	WRITE_ONCE(w->killed, true);
+	spin_unlock_irq(&w->lock);
+	vhr_worker_fn(w);
+}
+
+struct vhr_flush_work {
+	struct vhr_work work;
+	struct completion done;
 };
 
-static void vhr_use_mm_work(struct kthread_work *work)
+static void vhr_flush_fn(struct vhr_work *work)
 {
-	struct vhr_mm_work *w = container_of(work, struct vhr_mm_work, work);
-
-	kthread_use_mm(w->mm);
+	complete(&container_of(work, struct vhr_flush_work, work)->done);
 }
 
-static void vhr_unuse_mm_work(struct kthread_work *work)
-{
-	struct vhr_mm_work *w = container_of(work, struct vhr_mm_work, work);
-
-	kthread_unuse_mm(w->mm);
-}
-
-static void vhr_worker_run(struct vhr_dev *dev,
-			   void (*fn)(struct kthread_work *work))
-{
-	struct vhr_mm_work w = { .mm = dev->mm };
-
-	kthread_init_work(&w.work, fn);
-	kthread_queue_work(dev->worker, &w.work);
-	kthread_flush_work(&w.work);
-}
-
-void vhr_work_queue(struct vhr_dev *dev, struct kthread_work *work)
-{
-	if (dev->worker)
-		kthread_queue_work(dev->worker, work);
-}
-
+/**
+ * vhr_dev_flush() - wait until the works queued so far have run
+ * @dev: the device
+ */
 void vhr_dev_flush(struct vhr_dev *dev)
 {
-	if (dev->worker)
-		kthread_flush_worker(dev->worker);
+	struct vhr_flush_work f;
+
+	vhr_work_init(&f.work, vhr_flush_fn);
+	init_completion(&f.done);
+	if (vhr_work_queue(dev, &f.work))
+		wait_for_completion(&f.done);
 }
 
 /* Kick polling */
@@ -205,7 +275,7 @@ static void vhr_vq_reset(struct vhr_virtqueue *vq)
  */
 int vhr_dev_init(struct vhr_dev *dev, const char *name,
 		 struct vhr_virtqueue **vqs, int nvqs, u64 features,
-		 void (*handle_kick)(struct kthread_work *work))
+		 vhr_work_fn_t handle_kick)
 {
 	int i;
 
@@ -232,7 +302,7 @@ int vhr_dev_init(struct vhr_dev *dev, const char *name,
 		mutex_init(&vq->mutex);
 		init_waitqueue_func_entry(&vq->wait, vhr_poll_wakeup);
 		init_poll_funcptr(&vq->table, vhr_poll_func);
-		kthread_init_work(&vq->poll_work, handle_kick);
+		vhr_work_init(&vq->poll_work, handle_kick);
 		vq->iov = kmalloc_array(VHR_MAX_IOV, sizeof(*vq->iov),
 					GFP_KERNEL);
 		vq->log = kmalloc_array(VHR_MAX_IOV, sizeof(*vq->log),
@@ -260,7 +330,9 @@ int vhr_dev_check_owner(struct vhr_dev *dev)
 
 static long vhr_dev_set_owner(struct vhr_dev *dev)
 {
-	struct kthread_worker *worker;
+	struct kvmarm_worker *task;
+	struct vhr_worker *w;
+	char name[TASK_COMM_LEN];
 	int ret;
 
 	if (dev->mm)
@@ -268,21 +340,28 @@ static long vhr_dev_set_owner(struct vhr_dev *dev)
 	dev->mm = get_task_mm(current);
 	if (!dev->mm)
 		return -EINVAL;
-	worker = kthread_create_worker(0, "%s-%d", dev->name, current->pid);
-	if (IS_ERR(worker)) {
-		ret = PTR_ERR(worker);
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w) {
+		ret = -ENOMEM;
 		goto err_mm;
 	}
-	/* Account the worker to the owner's cgroups. */
-	ret = cgroup_attach_task_all(current, worker->task);
-	if (ret)
-		goto err_worker;
-	dev->worker = worker;
-	vhr_worker_run(dev, vhr_use_mm_work);
+	init_llist_head(&w->works);
+	spin_lock_init(&w->lock);
+	snprintf(name, sizeof(name), "%s-%d", dev->name, current->pid);
+	task = kvmarm_worker_create(vhr_worker_fn, vhr_worker_kill, w, name);
+	if (IS_ERR(task)) {
+		ret = PTR_ERR(task);
+		pr_err("%s: cannot create the worker thread: %d\n", dev->name,
+		       ret);
+		goto err_free;
+	}
+	w->task = task;
+	dev->worker = w;
+	kvmarm_worker_start(task);
 	return 0;
 
-err_worker:
-	kthread_destroy_worker(worker);
+err_free:
+	kfree(w);
 err_mm:
 	mmput(dev->mm);
 	dev->mm = NULL;
@@ -324,8 +403,8 @@ void vhr_dev_cleanup(struct vhr_dev *dev)
 		mutex_unlock(&vq->mutex);
 	}
 	if (dev->worker) {
-		vhr_worker_run(dev, vhr_unuse_mm_work);
-		kthread_destroy_worker(dev->worker);
+		kvmarm_worker_stop(dev->worker->task);
+		kfree(dev->worker);
 		dev->worker = NULL;
 	}
 	if (dev->log_ctx)

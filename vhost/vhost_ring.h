@@ -12,14 +12,17 @@
 #define VHOST_RING_H
 
 #include <linux/eventfd.h>
-#include <linux/kthread.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/poll.h>
 #include <linux/uio.h>
 #include <linux/vhost.h>
 #include <linux/virtio_byteorder.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
+
+#include "kvmarm_compat.h"
 
 /* Most iovecs one descriptor chain may produce. */
 #define VHR_MAX_IOV		UIO_MAXIOV
@@ -35,6 +38,24 @@
 			 (1ULL << VHOST_F_LOG_ALL))
 
 struct vhr_dev;
+struct vhr_work;
+
+typedef void (*vhr_work_fn_t)(struct vhr_work *work);
+
+/* Work for the device's worker thread; queued at most once at a time. */
+struct vhr_work {
+	struct llist_node node;
+	unsigned long flags;		/* VHR_WORK_QUEUED */
+	vhr_work_fn_t fn;
+};
+
+/* The device's worker: a vhost_task, a thread of the owner process. */
+struct vhr_worker {
+	struct kvmarm_worker *task;
+	struct llist_head works;
+	spinlock_t lock;		/* @killed against queueing */
+	bool killed;			/* the owner was killed: queue nothing */
+};
 
 struct vhr_mem_region {
 	u64 gpa;
@@ -71,7 +92,7 @@ struct vhr_virtqueue {
 	wait_queue_entry_t wait;
 	poll_table table;
 	wait_queue_head_t *wqh;
-	struct kthread_work poll_work;	/* runs the device's handler */
+	struct vhr_work poll_work;	/* runs the device's handler */
 
 	u16 last_avail_idx;
 	u16 avail_idx;			/* last value read from the ring */
@@ -89,7 +110,7 @@ struct vhr_virtqueue {
 struct vhr_dev {
 	struct mutex mutex;		/* owner, memory, features, log */
 	struct mm_struct *mm;		/* owner's, NULL before SET_OWNER */
-	struct kthread_worker *worker;
+	struct vhr_worker *worker;
 	struct vhr_mem *mem;
 	struct vhr_virtqueue **vqs;
 	int nvqs;
@@ -104,7 +125,7 @@ struct vhr_dev {
 
 int vhr_dev_init(struct vhr_dev *dev, const char *name,
 		 struct vhr_virtqueue **vqs, int nvqs, u64 features,
-		 void (*handle_kick)(struct kthread_work *work));
+		 vhr_work_fn_t handle_kick);
 long vhr_dev_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp);
 long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd,
 		     void __user *argp);
@@ -115,7 +136,9 @@ void vhr_dev_free(struct vhr_dev *dev);
 void vhr_vq_set_backend(struct vhr_virtqueue *vq, void *backend);
 void vhr_dev_flush(struct vhr_dev *dev);
 
-void vhr_work_queue(struct vhr_dev *dev, struct kthread_work *work);
+void vhr_work_init(struct vhr_work *work, vhr_work_fn_t fn);
+bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work);
+bool vhr_worker_killed(struct vhr_dev *dev);
 int vhr_get_vq_desc(struct vhr_virtqueue *vq, struct iovec *iov,
 		    unsigned int iov_size, unsigned int *out_num,
 		    unsigned int *in_num, struct vhr_log *log,

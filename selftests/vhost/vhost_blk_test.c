@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/loop.h>
 #include <sys/eventfd.h>
@@ -23,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -847,6 +849,107 @@ TEST_F_TIMEOUT(blk, teardown_with_io_in_flight, 120)
 	/* The fixture's device still works. */
 	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 3, VIRTIO_BLK_T_IN, 0,
 					   buf, 4096));
+}
+
+/* Write @val to the null_blk configfs attribute @attr of @dir. */
+static int nullb_set(const char *dir, const char *attr, const char *val)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The owner is killed while its requests sit in a slow disk (null_blk,
+ * 200 ms per request): the kill completes, the requests that finish later
+ * are dropped, nothing hangs.
+ */
+TEST_F_TIMEOUT(blk, owner_killed_with_io_in_flight, 120)
+{
+	const char *dir = "/sys/kernel/config/nullb/vhostkill";
+	const char *node = "/tmp/vhostkill-nullb";
+	uint8_t *buf = vblk_alloc(&self->b, 4096, 4096);
+	unsigned int maj, min;
+	struct timespec t0, t1;
+	int fd, p[2], status;
+	char path[64], c;
+	struct vblk b2;
+	FILE *f;
+	pid_t pid;
+
+	mount("none", "/sys/kernel/config", "configfs", 0, NULL);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		SKIP(return, "no null_blk configfs: %s", strerror(errno));
+	ASSERT_EQ(0, nullb_set(dir, "size", "64"));
+	ASSERT_EQ(0, nullb_set(dir, "irqmode", "2"));
+	ASSERT_EQ(0, nullb_set(dir, "completion_nsec", "200000000"));
+	ASSERT_EQ(0, nullb_set(dir, "power", "1"));
+	/*
+	 * Its device node, made here: /dev may be static.  The disk is named
+	 * after the configfs item (6.x) or nullb<index> (older).
+	 */
+	f = fopen("/sys/block/vhostkill/dev", "r");
+	if (!f) {
+		f = fopen("/sys/kernel/config/nullb/vhostkill/index", "r");
+		fd = -1;
+		if (f && fscanf(f, "%d", &fd) == 1) {
+			fclose(f);
+			snprintf(path, sizeof(path), "/sys/block/nullb%d/dev",
+				 fd);
+			f = fopen(path, "r");
+		}
+	}
+	EXPECT_TRUE(f && fscanf(f, "%u:%u", &maj, &min) == 2);
+	if (f)
+		fclose(f);
+	unlink(node);
+	EXPECT_EQ(0, mknod(node, S_IFBLK | 0600, makedev(maj, min)));
+	EXPECT_EQ(0, pipe(p));
+	if (_metadata->exit_code)
+		goto out;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int bfd = open(node, O_RDWR | O_DIRECT | O_CLOEXEC);
+
+		if (bfd < 0) {
+			fprintf(stderr, "# %s: %s\n", node, strerror(errno));
+			_exit(1);
+		}
+		if (start_io(&b2, bfd, 32)) {
+			fprintf(stderr, "# start_io: %s\n", vblk_err);
+			_exit(1);
+		}
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	EXPECT_EQ(1, read(p[0], &c, 1)) TH_LOG("the owner could not start I/O");
+	close(p[0]);
+	usleep(50000);	/* requests queued in null_blk */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(0, kill(pid, SIGKILL));
+	EXPECT_EQ(pid, waitpid(pid, &status, 0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	EXPECT_GT(30, t1.tv_sec - t0.tv_sec);
+	/* The fixture's device still works. */
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 3, VIRTIO_BLK_T_IN, 0,
+					   buf, 4096));
+out:
+	unlink(node);
+	EXPECT_EQ(0, nullb_set(dir, "power", "0"));
+	EXPECT_EQ(0, rmdir(dir));
 }
 
 /* A loop device opened O_DIRECT: requests complete asynchronously. */
