@@ -92,6 +92,17 @@ static loff_t vhost_blk_capacity(struct file *file)
 
 /* Completion */
 
+static void vhost_blk_req_free(struct vhost_blk_req *req)
+{
+	struct vhost_blk_vq *bvq = req->bvq;
+
+	kfree(req);
+	/* Both counters drop; either reaching zero may end a drain. */
+	if (atomic_dec_and_test(&bvq->inflight) |
+	    atomic_dec_and_test(&bvq->blk->inflight))
+		wake_up_all(&bvq->blk->inflight_wq);
+}
+
 static void vhost_blk_req_done(struct vhost_blk_req *req)
 {
 	struct vhost_blk_vq *bvq = req->bvq;
@@ -102,11 +113,7 @@ static void vhost_blk_req_done(struct vhost_blk_req *req)
 			   vq->index, req->head);
 	vhr_log_write(vq, req->log, req->nr_log);
 	vhr_add_used(vq, req->head, req->used_len);
-	kfree(req);
-	/* Both counters drop; either reaching zero may end a drain. */
-	if (atomic_dec_and_test(&bvq->inflight) |
-	    atomic_dec_and_test(&bvq->blk->inflight))
-		wake_up_all(&bvq->blk->inflight_wq);
+	vhost_blk_req_free(req);
 }
 
 /* A read or write finished with @req->ret: answer it (vring locked). */
@@ -141,7 +148,6 @@ static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
 {
 	struct vhost_blk_req *req = container_of(iocb, struct vhost_blk_req,
 						 iocb);
-
 	struct vhost_blk *blk = req->bvq->blk;
 
 	req->ret = ret;
@@ -409,11 +415,8 @@ static void vhost_blk_reap_orphans(struct vhost_blk_vq *bvq)
 	if (!vhr_worker_killed(&bvq->blk->dev))
 		return;
 	list = llist_del_all(&bvq->done);
-	llist_for_each_entry_safe(req, tmp, list, node) {
-		kfree(req);
-		atomic_dec(&bvq->inflight);
-		atomic_dec(&bvq->blk->inflight);
-	}
+	llist_for_each_entry_safe(req, tmp, list, node)
+		vhost_blk_req_free(req);
 }
 
 /* Wait until every request of @bvq has completed. */
