@@ -25,6 +25,8 @@ int sysfs_write(const char *path, const char *val)
 	n = write(fd, val, strlen(val));
 	if (n < 0)
 		ret = -errno;
+	else if ((size_t)n != strlen(val))
+		ret = -EIO;
 	close(fd);
 	return ret;
 }

@@ -17,7 +17,7 @@ struct vfio_dev {
 	char err[256];
 };
 
-/* Write @val to the sysfs file @path; 0 or -errno. */
+/* Write @val to the sysfs file @path; 0, -errno or -EIO if short. */
 int sysfs_write(const char *path, const char *val);
 /* Read the driver a device is bound to ("" when none); 0 or -errno. */
 int sysfs_driver(const char *bus, const char *dev, char *buf, size_t len);

@@ -32,6 +32,7 @@
 #include "kselftest_harness.h"
 #include "kmod_util.h"
 #include "vblk.h"
+#include "vfio_util.h"
 
 #define DISK_SIZE	(32u << 20)
 #define SECTOR		512
@@ -851,20 +852,8 @@ TEST_F_TIMEOUT(blk, teardown_with_io_in_flight, 120)
 					   buf, 4096));
 }
 
-/* Write @val to the null_blk configfs attribute @attr of @dir. */
-static int nullb_set(const char *dir, const char *attr, const char *val)
-{
-	char path[128];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, attr);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
-	close(fd);
-	return ret;
-}
+/* A null_blk disk made through configfs for the next test. */
+#define NULLB_KILL	"/sys/kernel/config/nullb/vhostkill"
 
 /*
  * The owner is killed while its requests sit in a slow disk (null_blk,
@@ -873,7 +862,6 @@ static int nullb_set(const char *dir, const char *attr, const char *val)
  */
 TEST_F_TIMEOUT(blk, owner_killed_with_io_in_flight, 120)
 {
-	const char *dir = "/sys/kernel/config/nullb/vhostkill";
 	const char *node = "/tmp/vhostkill-nullb";
 	uint8_t *buf = vblk_alloc(&self->b, 4096, 4096);
 	unsigned int maj, min;
@@ -885,19 +873,19 @@ TEST_F_TIMEOUT(blk, owner_killed_with_io_in_flight, 120)
 	pid_t pid;
 
 	mount("none", "/sys/kernel/config", "configfs", 0, NULL);
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	if (mkdir(NULLB_KILL, 0755) && errno != EEXIST)
 		SKIP(return, "no null_blk configfs: %s", strerror(errno));
-	ASSERT_EQ(0, nullb_set(dir, "size", "64"));
-	ASSERT_EQ(0, nullb_set(dir, "irqmode", "2"));
-	ASSERT_EQ(0, nullb_set(dir, "completion_nsec", "200000000"));
-	ASSERT_EQ(0, nullb_set(dir, "power", "1"));
+	ASSERT_EQ(0, sysfs_write(NULLB_KILL "/size", "64"));
+	ASSERT_EQ(0, sysfs_write(NULLB_KILL "/irqmode", "2"));
+	ASSERT_EQ(0, sysfs_write(NULLB_KILL "/completion_nsec", "200000000"));
+	ASSERT_EQ(0, sysfs_write(NULLB_KILL "/power", "1"));
 	/*
 	 * Its device node, made here: /dev may be static.  The disk is named
 	 * after the configfs item (6.x) or nullb<index> (older).
 	 */
 	f = fopen("/sys/block/vhostkill/dev", "r");
 	if (!f) {
-		f = fopen("/sys/kernel/config/nullb/vhostkill/index", "r");
+		f = fopen(NULLB_KILL "/index", "r");
 		fd = -1;
 		if (f && fscanf(f, "%d", &fd) == 1) {
 			fclose(f);
@@ -948,8 +936,8 @@ TEST_F_TIMEOUT(blk, owner_killed_with_io_in_flight, 120)
 					   buf, 4096));
 out:
 	unlink(node);
-	EXPECT_EQ(0, nullb_set(dir, "power", "0"));
-	EXPECT_EQ(0, rmdir(dir));
+	EXPECT_EQ(0, sysfs_write(NULLB_KILL "/power", "0"));
+	EXPECT_EQ(0, rmdir(NULLB_KILL));
 }
 
 /* A loop device opened O_DIRECT: requests complete asynchronously. */
