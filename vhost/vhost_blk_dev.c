@@ -97,9 +97,13 @@ static void vhost_blk_req_free(struct vhost_blk_req *req)
 	struct vhost_blk_vq *bvq = req->bvq;
 
 	kfree(req);
-	/* Both counters drop; either reaching zero may end a drain. */
-	if (atomic_dec_and_test(&bvq->inflight) |
-	    atomic_dec_and_test(&bvq->blk->inflight))
+	/*
+	 * Both counters drop; either reaching zero may end a drain.  Only a
+	 * drain sleeps on the queue, so the lock is skipped when none does.
+	 */
+	if ((atomic_dec_and_test(&bvq->inflight) |
+	     atomic_dec_and_test(&bvq->blk->inflight)) &&
+	    wq_has_sleeper(&bvq->blk->inflight_wq))
 		wake_up_all(&bvq->blk->inflight_wq);
 }
 
