@@ -147,18 +147,25 @@ static void vhost_blk_done_work(struct vhr_work *work)
 	mutex_unlock(&bvq->vq.mutex);
 }
 
-/* Called by the backend, possibly in interrupt context. */
+/*
+ * Called by the backend, possibly in interrupt context.  Once @req is on
+ * the done list it may be freed at any time, so only @bvq is used after
+ * that; the RCU read side keeps the device alive until this returns (see
+ * vhost_blk_drain()).
+ */
 static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
 {
 	struct vhost_blk_req *req = container_of(iocb, struct vhost_blk_req,
 						 iocb);
-	struct vhost_blk *blk = req->bvq->blk;
+	struct vhost_blk_vq *bvq = req->bvq;
 
 	req->ret = ret;
+	rcu_read_lock();
 	/* The first on an empty list queues the work that takes them all. */
-	if (llist_add(&req->node, &req->bvq->done) &&
-	    !vhr_work_queue(&blk->dev, &req->bvq->done_work))
-		wake_up_all(&blk->inflight_wq);	/* for vhost_blk_drain() */
+	if (llist_add(&req->node, &bvq->done) &&
+	    !vhr_work_queue(&bvq->blk->dev, &bvq->done_work))
+		wake_up_all(&bvq->blk->inflight_wq); /* vhost_blk_drain() */
+	rcu_read_unlock();
 }
 
 /* Requests */
@@ -442,6 +449,11 @@ static void vhost_blk_drain_vq(struct vhost_blk_vq *bvq)
 	vhr_dev_flush(&bvq->blk->dev);
 }
 
+/*
+ * Wait for every request; afterwards the worker and the device may be
+ * freed: completion callbacks that handed over their request may still be
+ * returning, so wait for them too (they run under rcu_read_lock()).
+ */
 static void vhost_blk_drain(struct vhost_blk *blk)
 {
 	int i;
@@ -449,6 +461,7 @@ static void vhost_blk_drain(struct vhost_blk *blk)
 	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
 		vhost_blk_wait_vq(&blk->vqs[i]);
 	vhr_dev_flush(&blk->dev);
+	synchronize_rcu();
 }
 
 /* Stop every vring and drop the backend. */
