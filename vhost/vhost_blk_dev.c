@@ -85,7 +85,7 @@ static struct vhost_blk_vq *to_bvq(struct vhr_virtqueue *vq)
 	return container_of(vq, struct vhost_blk_vq, vq);
 }
 
-static loff_t vhost_blk_capacity(struct file *file)
+static u64 vhost_blk_capacity(struct file *file)
 {
 	return i_size_read(file->f_mapping->host);
 }
@@ -173,15 +173,14 @@ static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
 static int vhost_blk_rw(struct vhost_blk_req *req, struct file *file,
 			u64 sector, bool write)
 {
-	loff_t pos = sector * VHOST_BLK_SECTOR;
+	u64 cap = vhost_blk_capacity(file);
 	ssize_t ret;
 
-	if (req->len % VHOST_BLK_SECTOR ||
-	    sector > (U64_MAX >> 9) ||
-	    pos + req->len > vhost_blk_capacity(file))
+	if (req->len % VHOST_BLK_SECTOR || sector > cap / VHOST_BLK_SECTOR ||
+	    req->len > cap - sector * VHOST_BLK_SECTOR)
 		return -EINVAL;
 	req->iocb.ki_filp = file;
-	req->iocb.ki_pos = pos;
+	req->iocb.ki_pos = sector * VHOST_BLK_SECTOR;
 	req->iocb.ki_flags = iocb_flags(file);
 	req->iocb.ki_complete = vhost_blk_aio_complete;
 	req->iocb.ki_ioprio = get_current_ioprio();
@@ -201,6 +200,7 @@ static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
 			     bool zeroes)
 {
 	struct virtio_blk_discard_write_zeroes seg;
+	u64 cap = vhost_blk_capacity(file);
 	u64 sector, nr;
 	loff_t off, len;
 	u32 flags;
@@ -215,12 +215,11 @@ static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
 	flags = le32_to_cpu(seg.flags);
 	if (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ||
 	    (!zeroes && flags) || nr > VHOST_BLK_MAX_DISCARD ||
-	    sector > (U64_MAX >> 9))
+	    sector > cap / VHOST_BLK_SECTOR ||
+	    nr > (cap - sector * VHOST_BLK_SECTOR) / VHOST_BLK_SECTOR)
 		return -EINVAL;
 	off = sector * VHOST_BLK_SECTOR;
 	len = nr * VHOST_BLK_SECTOR;
-	if (off + len > vhost_blk_capacity(file))
-		return -EINVAL;
 	if (!len)
 		return 0;
 

@@ -370,6 +370,11 @@ TEST_F(blk, unsupported_and_out_of_range)
 					      buf, 100));
 	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&self->b, 2, VIRTIO_BLK_T_IN,
 					      ~0ull >> 1, buf, SECTOR));
+	/* Sectors whose byte offset wraps around 64 bits. */
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&self->b, 2, VIRTIO_BLK_T_OUT,
+					      (~0ull >> 9) - 7, buf, 8192));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&self->b, 2, VIRTIO_BLK_T_IN,
+					      ~0ull, buf, SECTOR));
 	/* Still serving. */
 	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 2, VIRTIO_BLK_T_IN, 0,
 					   buf, 8192));
