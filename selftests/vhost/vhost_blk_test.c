@@ -427,6 +427,36 @@ TEST(backend_errors)
 	unlink(BACKING);
 }
 
+/* Writes land on their sector even if the backend fd is O_APPEND. */
+TEST(append_backend_writes_in_place)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	uint8_t *buf, back[4096];
+	struct stat st;
+	struct vblk b;
+	int fd;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = make_backing(BACKING, 1 << 20, O_RDWR | O_APPEND);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, sizeof(back), 4096);
+	ASSERT_NE(NULL, buf);
+	fill(buf, sizeof(back), 11);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 16, buf,
+					   sizeof(back)));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(1 << 20, st.st_size);
+	ASSERT_EQ((ssize_t)sizeof(back), pread(fd, back, sizeof(back),
+					       16 * SECTOR));
+	EXPECT_EQ(0, memcmp(buf, back, sizeof(back)));
+	vblk_close(&b);
+	close(fd);
+	unlink(BACKING);
+}
+
 /* Hostile rings: queue 0 is attacked, queue 1 must keep serving. */
 FIXTURE(hostile) {
 	struct vblk b;
