@@ -13,7 +13,8 @@
  * and a/b.
  *
  * Usage: vhost_blk_bench [seconds per case]
- *   BENCH_ONLY=<substring of a workload name>, BENCH_MODES=<subset of abc>
+ *   BENCH_ONLY=<substring of a workload name>, BENCH_MODES=<subset of abc>,
+ *   BENCH_BACKING=null_blk|tmpfs
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -423,7 +424,11 @@ static void bench(const char *name, int fd, uint64_t size)
 {
 	const char *only = getenv("BENCH_ONLY");
 	const char *modes = getenv("BENCH_MODES");
+	const char *backing = getenv("BENCH_BACKING");
 	unsigned int i;
+
+	if (backing && strcmp(backing, name))
+		return;
 
 	printf("# backing: %s (%llu MiB)\n", name,
 	       (unsigned long long)(size >> 20));
@@ -469,6 +474,8 @@ int main(int argc, char **argv)
 	} else {
 		perror("# /dev/nullb0");
 	}
+	if (getenv("BENCH_BACKING") && strcmp(getenv("BENCH_BACKING"), "tmpfs"))
+		return 0;
 	fd = open("/tmp/bench.img", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 		  0600);
 	if (fd < 0 || ftruncate(fd, size) ||
