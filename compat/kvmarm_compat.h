@@ -83,6 +83,17 @@ static inline void kvmarm_vfio_release_free(struct vfio_device *vdev)
 }
 
 /*
+ * IOCB_ALLOC_CACHE lets block-device direct I/O take its bio from the
+ * per-CPU cache.  Only from 6.2 on may such a bio be freed in interrupt
+ * context (the completion of an asynchronous kiocb); before, not at all.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define KVMARM_IOCB_ALLOC_CACHE		IOCB_ALLOC_CACHE
+#else
+#define KVMARM_IOCB_ALLOC_CACHE		0
+#endif
+
+/*
  * A worker thread for vhost devices.  From 6.11 (with CONFIG_VHOST_TASK)
  * it is a vhost_task: a thread of the owner process, so it shares the
  * owner's mm, cgroups, limits and signals, and @killed runs in it when the

@@ -182,7 +182,8 @@ static int vhost_blk_rw(struct vhost_blk_req *req, struct file *file,
 	req->iocb.ki_filp = file;
 	req->iocb.ki_pos = sector * VHOST_BLK_SECTOR;
 	/* Sectors are addressed: an O_APPEND backend must not append. */
-	req->iocb.ki_flags = iocb_flags(file) & ~IOCB_APPEND;
+	req->iocb.ki_flags = (iocb_flags(file) & ~IOCB_APPEND) |
+			     KVMARM_IOCB_ALLOC_CACHE;
 	req->iocb.ki_complete = vhost_blk_aio_complete;
 	req->iocb.ki_ioprio = get_current_ioprio();
 	if (write)
