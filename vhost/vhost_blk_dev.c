@@ -281,8 +281,9 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 		return;
 	}
 
+	/* Charged to the owner's memory cgroup: the worker is in it. */
 	req = kmalloc(struct_size(req, iov, out + in) +
-		      nlog * sizeof(struct vhr_log), GFP_KERNEL);
+		      nlog * sizeof(struct vhr_log), GFP_KERNEL_ACCOUNT);
 	if (!req) {
 		/* Give the chain back; the driver sees it unanswered. */
 		vhr_add_used(vq, head, 0);
