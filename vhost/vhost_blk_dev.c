@@ -30,6 +30,8 @@
 #define VHOST_BLK_SEG_MAX	254
 #define VHOST_BLK_SECTOR	512
 #define VHOST_BLK_MAX_DISCARD	BIT(22)		/* sectors per segment */
+/* Requests of at most this many iovecs and no dirty log are recycled. */
+#define VHOST_BLK_CACHED_IOV	8
 
 #define VHOST_BLK_FEATURES	(VHR_FEATURES |				\
 				 (1ULL << VIRTIO_BLK_F_SEG_MAX) |	\
@@ -51,6 +53,7 @@ struct vhost_blk_vq {
 	struct vhost_blk *blk;
 	struct vhr_work done_work;	/* completes finished requests */
 	struct llist_head done;
+	struct llist_head free;		/* recycled requests */
 	atomic_t inflight;
 };
 
@@ -69,6 +72,7 @@ struct vhost_blk_req {
 	struct kiocb iocb;
 	struct vhost_blk_vq *bvq;
 	u16 head;
+	bool cached;			/* goes back to bvq->free */
 	u8 status;
 	u8 __user *status_ptr;
 	size_t len;			/* data bytes expected */
@@ -92,11 +96,56 @@ static u64 vhost_blk_capacity(struct file *file)
 
 /* Completion */
 
+/*
+ * A request for @niov iovecs and @nlog dirty-log ranges, charged to the
+ * owner's memory cgroup.  Small ones are recycled per vring, as many as
+ * were once in flight together, until the backend is detached.  The
+ * worker, holding the vring mutex, is the only one taking from that list.
+ */
+static struct vhost_blk_req *vhost_blk_req_alloc(struct vhost_blk_vq *bvq,
+						 unsigned int niov,
+						 unsigned int nlog)
+{
+	struct vhost_blk_req *req = NULL;
+	struct llist_node *node;
+	bool cached = false;
+
+	if (niov <= VHOST_BLK_CACHED_IOV && !nlog) {
+		cached = true;
+		node = llist_del_first(&bvq->free);
+		if (node)
+			req = llist_entry(node, struct vhost_blk_req, node);
+		else
+			req = kmalloc(struct_size(req, iov, VHOST_BLK_CACHED_IOV),
+				      GFP_KERNEL_ACCOUNT);
+	} else {
+		req = kmalloc(struct_size(req, iov, niov) +
+			      nlog * sizeof(struct vhr_log), GFP_KERNEL_ACCOUNT);
+	}
+	if (!req)
+		return NULL;
+	memset(req, 0, sizeof(*req));
+	req->cached = cached;
+	return req;
+}
+
+/* Free the recycled requests of @bvq; none may be in use. */
+static void vhost_blk_free_cache(struct vhost_blk_vq *bvq)
+{
+	struct vhost_blk_req *req, *tmp;
+
+	llist_for_each_entry_safe(req, tmp, llist_del_all(&bvq->free), node)
+		kfree(req);
+}
+
 static void vhost_blk_req_free(struct vhost_blk_req *req)
 {
 	struct vhost_blk_vq *bvq = req->bvq;
 
-	kfree(req);
+	if (req->cached)
+		llist_add(&req->node, &bvq->free);
+	else
+		kfree(req);
 	/*
 	 * Both counters drop; either reaching zero may end a drain.  Only a
 	 * drain sleeps on the queue, so the lock is skipped when none does.
@@ -281,15 +330,12 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 		return;
 	}
 
-	/* Charged to the owner's memory cgroup: the worker is in it. */
-	req = kmalloc(struct_size(req, iov, out + in) +
-		      nlog * sizeof(struct vhr_log), GFP_KERNEL_ACCOUNT);
+	req = vhost_blk_req_alloc(bvq, out + in, nlog);
 	if (!req) {
 		/* Give the chain back; the driver sees it unanswered. */
 		vhr_add_used(vq, head, 0);
 		return;
 	}
-	memset(req, 0, sizeof(*req));
 	memcpy(req->iov, vq->iov, (out + in) * sizeof(struct iovec));
 	req->log = (struct vhr_log *)(req->iov + out + in);
 	memcpy(req->log, vq->log, nlog * sizeof(struct vhr_log));
@@ -474,6 +520,8 @@ static void vhost_blk_detach(struct vhost_blk *blk)
 	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
 		vhr_vq_set_backend(&blk->vqs[i].vq, NULL);
 	vhost_blk_drain(blk);
+	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
+		vhost_blk_free_cache(&blk->vqs[i]);
 	if (blk->backend)
 		fput(blk->backend);
 	blk->backend = NULL;
@@ -618,6 +666,7 @@ static int vhost_blk_open(struct inode *inode, struct file *f)
 		blk->vqs[i].blk = blk;
 		vhr_work_init(&blk->vqs[i].done_work, vhost_blk_done_work);
 		init_llist_head(&blk->vqs[i].done);
+		init_llist_head(&blk->vqs[i].free);
 		atomic_set(&blk->vqs[i].inflight, 0);
 	}
 	atomic_set(&blk->inflight, 0);
