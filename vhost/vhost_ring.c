@@ -519,23 +519,37 @@ inval:
 	return -EINVAL;
 }
 
-static const struct vhr_mem_region *vhr_find_region(struct vhr_mem *mem, u64 gpa)
+/*
+ * The region holding @gpa.  Buffers mostly sit in the region of the one
+ * before, so the vring's last hit is tried first (checked like any other:
+ * the table may have been replaced since).
+ */
+static const struct vhr_mem_region *
+vhr_find_region(struct vhr_virtqueue *vq, struct vhr_mem *mem, u64 gpa)
 {
+	const struct vhr_mem_region *r;
 	u32 lo = 0, hi;
 
 	if (!mem)
 		return NULL;
+	if (vq->mem_hint < mem->nregions) {
+		r = &mem->regions[vq->mem_hint];
+		if (gpa - r->gpa < r->size)
+			return r;
+	}
 	hi = mem->nregions;
 	while (lo < hi) {
 		u32 mid = lo + (hi - lo) / 2;
-		const struct vhr_mem_region *r = &mem->regions[mid];
 
-		if (gpa < r->gpa)
+		r = &mem->regions[mid];
+		if (gpa < r->gpa) {
 			hi = mid;
-		else if (gpa - r->gpa >= r->size)
+		} else if (gpa - r->gpa >= r->size) {
 			lo = mid + 1;
-		else
+		} else {
+			vq->mem_hint = mid;
 			return r;
+		}
 	}
 	return NULL;
 }
@@ -552,7 +566,7 @@ static int vhr_translate(struct vhr_virtqueue *vq, u64 gpa, u64 len,
 
 		if (n >= iov_size)
 			return -ENOBUFS;
-		r = vhr_find_region(vq->dev->mem, gpa);
+		r = vhr_find_region(vq, vq->dev->mem, gpa);
 		if (!r)
 			return -EFAULT;
 		off = gpa - r->gpa;

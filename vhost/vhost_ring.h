@@ -94,6 +94,7 @@ struct vhr_virtqueue {
 	wait_queue_head_t *wqh;
 	struct vhr_work poll_work;	/* runs the device's handler */
 
+	u32 mem_hint;			/* index of the last region used */
 	u16 last_avail_idx;
 	u16 avail_idx;			/* last value read from the ring */
 	u16 last_used_idx;
