@@ -9,10 +9,10 @@
  * (c) is the backing store itself through io_uring, the limit.  Backings:
  * null_blk (O_DIRECT) and a tmpfs file.  Reports IOPS for 4 KiB random
  * reads and writes at queue depth 1 and 32 and MB/s for 128 KiB sequential
- * reads and writes (the median of five runs each), and the ratios a/c
- * and a/b.
+ * reads and writes (the median of five runs each, or as many as asked),
+ * and the ratios a/c and a/b.
  *
- * Usage: vhost_blk_bench [seconds per case]
+ * Usage: vhost_blk_bench [seconds per run [runs per case]]
  *   BENCH_ONLY=<substring of a workload name>, BENCH_MODES=<subset of abc>,
  *   BENCH_BACKING=null_blk|tmpfs
  */
@@ -409,15 +409,16 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /*
- * The median of REPS runs per mode; the modes take turns run by run, so
+ * The median of reps runs per mode; the modes take turns run by run, so
  * that drift of the emulated machine's speed hits all of them alike.
  */
-#define REPS	5
+#define MAX_REPS	9
+static unsigned int reps = 5;
 
 static double median(double *r)
 {
-	qsort(r, REPS, sizeof(r[0]), cmp_double);
-	return r[REPS / 2];
+	qsort(r, reps, sizeof(r[0]), cmp_double);
+	return r[reps / 2];
 }
 
 static void bench(const char *name, int fd, uint64_t size)
@@ -436,13 +437,13 @@ static void bench(const char *name, int fd, uint64_t size)
 	       "a:vhost-blk", "b:userspace", "c:io_uring", "a/c", "a/b");
 	for (i = 0; i < ARRAY_SIZE(workloads); i++) {
 		const struct workload *w = &workloads[i];
-		double ra[REPS] = {}, rb[REPS] = {}, rc[REPS] = {};
+		double ra[MAX_REPS] = {}, rb[MAX_REPS] = {}, rc[MAX_REPS] = {};
 		double a, b, c, k = w->mbps ? w->bs / 1e6 : 1;
 		unsigned int j;
 
 		if (only && !strstr(w->name, only))
 			continue;
-		for (j = 0; j < REPS; j++) {
+		for (j = 0; j < reps; j++) {
 			if (!modes || strchr(modes, 'c'))
 				rc[j] = run_mode('c', fd, w, size);
 			if (!modes || strchr(modes, 'b'))
@@ -467,6 +468,12 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		secs = atof(argv[1]);
+	if (argc > 2)
+		reps = atoi(argv[2]);
+	if (reps < 1 || reps > MAX_REPS) {
+		fprintf(stderr, "repetitions: 1 to %d\n", MAX_REPS);
+		return 1;
+	}
 	fd = open("/dev/nullb0", O_RDWR | O_DIRECT | O_CLOEXEC);
 	if (fd >= 0) {
 		bench("null_blk", fd, 1ULL << 30);
