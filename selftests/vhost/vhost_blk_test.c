@@ -888,7 +888,77 @@ TEST_F_TIMEOUT(blk, teardown_with_io_in_flight, 120)
 }
 
 /* A null_blk disk made through configfs for the next test. */
-#define NULLB_KILL	"/sys/kernel/config/nullb/vhostkill"
+#define NULLB_CFS	"/sys/kernel/config/nullb/"
+
+/*
+ * A null_blk disk made through configfs: item @name with @attrs (pairs of
+ * attribute and value, NULL-terminated), powered on, with a device node
+ * made at @node (/dev may be static).  0, -ENOENT when null_blk has no
+ * configfs, or another -errno.
+ */
+static int nullb_make(const char *name, const char *node,
+		      const char *const *attrs)
+{
+	unsigned int maj, min;
+	char path[128];
+	int idx, ret;
+	FILE *f;
+
+	mount("none", "/sys/kernel/config", "configfs", 0, NULL);
+	snprintf(path, sizeof(path), NULLB_CFS "%s", name);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -ENOENT;
+	for (; attrs[0]; attrs += 2) {
+		snprintf(path, sizeof(path), NULLB_CFS "%s/%s", name, attrs[0]);
+		ret = sysfs_write(path, attrs[1]);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), NULLB_CFS "%s/power", name);
+	ret = sysfs_write(path, "1");
+	if (ret)
+		return ret;
+	/* The disk is named after the item (6.x) or nullb<index> (older). */
+	snprintf(path, sizeof(path), "/sys/block/%s/dev", name);
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(path, sizeof(path), NULLB_CFS "%s/index", name);
+		f = fopen(path, "r");
+		if (!f || fscanf(f, "%d", &idx) != 1)
+			idx = -1;
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "/sys/block/nullb%d/dev", idx);
+		f = fopen(path, "r");
+	}
+	if (!f)
+		return -ENODEV;
+	ret = fscanf(f, "%u:%u", &maj, &min) == 2 ? 0 : -ENODEV;
+	fclose(f);
+	unlink(node);
+	if (!ret && mknod(node, S_IFBLK | 0600, makedev(maj, min)))
+		ret = -errno;
+	return ret;
+}
+
+static int nullb_remove(const char *name, const char *node)
+{
+	char path[128];
+	int ret;
+
+	unlink(node);
+	snprintf(path, sizeof(path), NULLB_CFS "%s/power", name);
+	ret = sysfs_write(path, "0");
+	snprintf(path, sizeof(path), NULLB_CFS "%s", name);
+	if (rmdir(path) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* A disk that takes 200 ms for every request. */
+static const char *const slow_disk[] = {
+	"size", "64", "irqmode", "2", "completion_nsec", "200000000", NULL
+};
 
 /*
  * The owner is killed while its requests sit in a slow disk (null_blk,
@@ -899,41 +969,16 @@ TEST_F_TIMEOUT(blk, owner_killed_with_io_in_flight, 120)
 {
 	const char *node = "/tmp/vhostkill-nullb";
 	uint8_t *buf = vblk_alloc(&self->b, 4096, 4096);
-	unsigned int maj, min;
 	struct timespec t0, t1;
-	int fd, p[2], status;
-	char path[64], c;
+	int p[2], status, ret;
 	struct vblk b2;
-	FILE *f;
+	char c;
 	pid_t pid;
 
-	mount("none", "/sys/kernel/config", "configfs", 0, NULL);
-	if (mkdir(NULLB_KILL, 0755) && errno != EEXIST)
-		SKIP(return, "no null_blk configfs: %s", strerror(errno));
-	ASSERT_EQ(0, sysfs_write(NULLB_KILL "/size", "64"));
-	ASSERT_EQ(0, sysfs_write(NULLB_KILL "/irqmode", "2"));
-	ASSERT_EQ(0, sysfs_write(NULLB_KILL "/completion_nsec", "200000000"));
-	ASSERT_EQ(0, sysfs_write(NULLB_KILL "/power", "1"));
-	/*
-	 * Its device node, made here: /dev may be static.  The disk is named
-	 * after the configfs item (6.x) or nullb<index> (older).
-	 */
-	f = fopen("/sys/block/vhostkill/dev", "r");
-	if (!f) {
-		f = fopen(NULLB_KILL "/index", "r");
-		fd = -1;
-		if (f && fscanf(f, "%d", &fd) == 1) {
-			fclose(f);
-			snprintf(path, sizeof(path), "/sys/block/nullb%d/dev",
-				 fd);
-			f = fopen(path, "r");
-		}
-	}
-	EXPECT_TRUE(f && fscanf(f, "%u:%u", &maj, &min) == 2);
-	if (f)
-		fclose(f);
-	unlink(node);
-	EXPECT_EQ(0, mknod(node, S_IFBLK | 0600, makedev(maj, min)));
+	ret = nullb_make("vhostkill", node, slow_disk);
+	if (ret == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	EXPECT_EQ(0, ret);
 	EXPECT_EQ(0, pipe(p));
 	if (_metadata->exit_code)
 		goto out;
@@ -970,12 +1015,9 @@ TEST_F_TIMEOUT(blk, owner_killed_with_io_in_flight, 120)
 	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 3, VIRTIO_BLK_T_IN, 0,
 					   buf, 4096));
 out:
-	unlink(node);
-	EXPECT_EQ(0, sysfs_write(NULLB_KILL "/power", "0"));
-	EXPECT_EQ(0, rmdir(NULLB_KILL));
+	EXPECT_EQ(0, nullb_remove("vhostkill", node));
 }
 
-/* A loop device opened O_DIRECT: requests complete asynchronously. */
 TEST_F_TIMEOUT(blk, integrity_loop_device_direct, 600)
 {
 	struct vblk_opts o = {
