@@ -5,7 +5,8 @@
  * /dev/vhost-blk serves virtio-blk requests from a guest's virtqueues on a
  * regular file or a block device, without a trip through the VMM: reads
  * and writes are asynchronous kiocbs (many in flight per queue), flush is
- * fsync, discard and write-zeroes are fallocate.  Each queue is one vring
+ * an asynchronous cache flush on block devices and fsync on files, discard
+ * and write-zeroes are fallocate.  Each queue is one vring
  * with its own call eventfd; all run on the device's worker, which belongs
  * to the owner's mm and cgroups.
  */
@@ -169,7 +170,10 @@ static void vhost_blk_req_done(struct vhost_blk_req *req)
 	vhost_blk_req_free(req);
 }
 
-/* A read or write finished with @req->ret: answer it (vring locked). */
+/*
+ * A read, write or flush finished with @req->ret: answer it (vring
+ * locked).
+ */
 static void vhost_blk_rw_done(struct vhost_blk_req *req)
 {
 	if (req->ret >= 0 && req->ret == req->len) {
@@ -197,15 +201,13 @@ static void vhost_blk_done_work(struct vhr_work *work)
 }
 
 /*
- * Called by the backend, possibly in interrupt context.  Once @req is on
- * the done list it may be freed at any time, so only @bvq is used after
- * that; the RCU read side keeps the device alive until this returns (see
- * vhost_blk_drain()).
+ * An asynchronous request finished, possibly in interrupt context: hand it
+ * to the worker.  Once @req is on the done list it may be freed at any
+ * time, so only @bvq is used after that; the RCU read side keeps the
+ * device alive until this returns (see vhost_blk_drain()).
  */
-static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
+static void vhost_blk_complete(struct vhost_blk_req *req, long ret)
 {
-	struct vhost_blk_req *req = container_of(iocb, struct vhost_blk_req,
-						 iocb);
 	struct vhost_blk_vq *bvq = req->bvq;
 
 	req->ret = ret;
@@ -215,6 +217,21 @@ static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
 	    !vhr_work_queue(&bvq->blk->dev, &bvq->done_work))
 		wake_up_all(&bvq->blk->inflight_wq); /* vhost_blk_drain() */
 	rcu_read_unlock();
+}
+
+static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
+{
+	vhost_blk_complete(container_of(iocb, struct vhost_blk_req, iocb),
+			   ret);
+}
+
+static void vhost_blk_flush_end_io(struct bio *bio)
+{
+	struct vhost_blk_req *req = bio->bi_private;
+	int ret = blk_status_to_errno(bio->bi_status);
+
+	bio_put(bio);
+	vhost_blk_complete(req, ret);
 }
 
 /* Requests */
@@ -244,6 +261,33 @@ static int vhost_blk_rw(struct vhost_blk_req *req, struct file *file,
 		req->ret = ret;
 		vhost_blk_rw_done(req);
 	}
+	return 0;
+}
+
+/*
+ * Flush a block device without holding up the worker: the page cache is
+ * written back here (nothing to do with O_DIRECT), then an empty
+ * REQ_PREFLUSH bio flushes the device's cache and completes like a read.
+ *
+ * Return: 0 once submitted, the write-back error, or -EOPNOTSUPP for
+ * other backends, which vfs_fsync() flushes synchronously.
+ */
+static int vhost_blk_flush_bdev(struct vhost_blk_req *req, struct file *file)
+{
+	struct bio *bio;
+	int ret;
+
+	if (!S_ISBLK(file_inode(file)->i_mode))
+		return -EOPNOTSUPP;
+	ret = file_write_and_wait(file);
+	if (ret)
+		return ret;
+	bio = bio_alloc(I_BDEV(file->f_mapping->host), 0,
+			REQ_OP_WRITE | REQ_PREFLUSH, GFP_KERNEL);
+	bio->bi_private = req;
+	bio->bi_end_io = vhost_blk_flush_end_io;
+	req->len = 0;
+	submit_bio(bio);
 	return 0;
 }
 
@@ -387,8 +431,13 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 		ret = vhost_blk_rw(req, file, sector, true);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		req->ret = vfs_fsync(file, 0);
-		req->status = req->ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		ret = vhost_blk_flush_bdev(req, file);
+		if (!ret)
+			return;	/* completes through vhost_blk_flush_end_io() */
+		if (ret == -EOPNOTSUPP)
+			ret = vfs_fsync(file, 0);
+		req->ret = ret;
+		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		goto complete;
 	case VIRTIO_BLK_T_GET_ID:
 		ret = vhost_blk_get_id(req, file);
