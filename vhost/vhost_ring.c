@@ -600,15 +600,14 @@ static int vhr_copy_from_guest(struct vhr_virtqueue *vq, void *dst, u64 gpa,
 /* Descriptor chains */
 
 /*
- * Copy descriptor @i of the ring, each field read once.  Cheaper than
- * copy_from_user() of the whole struct: one user-access window and no
- * usercopy hardening checks for a fixed-size copy to the stack.
+ * Copy the descriptor at @p (ring or indirect table), each field read
+ * once.  Cheaper than copy_from_user() of the whole struct: one
+ * user-access window and no usercopy hardening checks for a fixed-size
+ * copy to the stack.
  */
-static int vhr_read_desc(struct vhr_virtqueue *vq, unsigned int i,
+static int vhr_read_desc(const struct vring_desc __user *p,
 			 struct vring_desc *d)
 {
-	struct vring_desc __user *p = vq->desc + i;
-
 	if (!user_read_access_begin(p, sizeof(*p)))
 		return -EFAULT;
 	unsafe_get_user(d->addr, &p->addr, fault);
@@ -668,7 +667,9 @@ static int vhr_get_indirect(struct vhr_virtqueue *vq,
 	u64 base = vhr64_to_cpu(vq, ind->addr);
 	u32 len = vhr32_to_cpu(vq, ind->len);
 	unsigned int count = len / sizeof(struct vring_desc), i = 0, seen = 0;
+	struct vring_desc __user *table = NULL;
 	struct vring_desc d;
+	struct iovec tiov;
 	int ret;
 
 	if (!len || len % sizeof(struct vring_desc) ||
@@ -677,14 +678,20 @@ static int vhr_get_indirect(struct vhr_virtqueue *vq,
 			   vq->index, len);
 		return -EINVAL;
 	}
+	/* A table within one region (the usual case) is read in place. */
+	if (vhr_translate(vq, base, len, &tiov, 1) == 1)
+		table = tiov.iov_base;
 	for (;;) {
 		if (++seen > count) {
 			vhr_vq_err(vq, "vring %u: loop in indirect table\n",
 				   vq->index);
 			return -EINVAL;
 		}
-		ret = vhr_copy_from_guest(vq, &d, base + i * sizeof(d),
-					  sizeof(d));
+		if (table)
+			ret = vhr_read_desc(table + i, &d);
+		else
+			ret = vhr_copy_from_guest(vq, &d, base + i * sizeof(d),
+						  sizeof(d));
 		if (ret) {
 			vhr_vq_err(vq, "vring %u: indirect table at %#llx unreadable\n",
 				   vq->index, base);
@@ -781,7 +788,7 @@ int vhr_get_vq_desc(struct vhr_virtqueue *vq, struct iovec *iov,
 				   vq->index, head);
 			return -EINVAL;
 		}
-		if (vhr_read_desc(vq, i, &d)) {
+		if (vhr_read_desc(vq->desc + i, &d)) {
 			vhr_vq_err(vq, "vring %u: cannot read descriptor %u\n",
 				   vq->index, i);
 			return -EFAULT;
