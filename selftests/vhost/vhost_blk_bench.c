@@ -196,6 +196,12 @@ static void *ubackend_run(void *arg)
 	return NULL;
 }
 
+/*
+ * Requests go in indirect tables, as Linux's virtio_ring puts every request
+ * of more than one buffer when VIRTIO_RING_F_INDIRECT_DESC is on.
+ */
+#define INDIRECT	true
+
 /* Run @w through the ring driver on vring 0; return ops per second. */
 static double run_ring(struct vblk *b, const struct workload *w,
 		       uint64_t size)
@@ -220,7 +226,7 @@ static double run_ring(struct vblk *b, const struct workload *w,
 	for (i = 0; i < w->qd; i++) {
 		if (vblk_submit(b, 0, &req[i], w->write ? VIRTIO_BLK_T_OUT :
 				VIRTIO_BLK_T_IN, next_off(w, size, &pos) / 512,
-				buf[i], w->bs, 1, false))
+				buf[i], w->bs, 1, INDIRECT))
 			return -1;
 		inflight++;
 	}
@@ -242,7 +248,7 @@ static double run_ring(struct vblk *b, const struct workload *w,
 						VIRTIO_BLK_T_OUT :
 						VIRTIO_BLK_T_IN,
 						next_off(w, size, &pos) / 512,
-						buf[i], w->bs, 1, false))
+						buf[i], w->bs, 1, INDIRECT))
 					return -1;
 				inflight++;
 			}
