@@ -345,6 +345,40 @@ static int vhost_blk_get_id(struct vhost_blk_req *req, struct file *file)
 }
 
 /*
+ * Read the request header from @it, whose first iovec is @iov, and step
+ * over it.  It usually has a buffer of its own, read in place with one
+ * user-access window; otherwise it is gathered from the iovecs.
+ */
+static int vhost_blk_get_hdr(const struct iovec *iov, struct iov_iter *it,
+			     u32 *type, u64 *sector)
+{
+	struct virtio_blk_outhdr __user *p = iov->iov_base;
+	struct virtio_blk_outhdr hdr;
+	__virtio32 t;
+	__virtio64 s;
+
+	if (iov->iov_len < sizeof(hdr)) {
+		if (!copy_from_iter_full(&hdr, sizeof(hdr), it))
+			return -EFAULT;
+		*type = le32_to_cpu((__force __le32)hdr.type);
+		*sector = le64_to_cpu((__force __le64)hdr.sector);
+		return 0;
+	}
+	if (!user_read_access_begin(p, sizeof(*p)))
+		return -EFAULT;
+	unsafe_get_user(t, &p->type, fault);
+	unsafe_get_user(s, &p->sector, fault);
+	user_read_access_end();
+	*type = le32_to_cpu((__force __le32)t);
+	*sector = le64_to_cpu((__force __le64)s);
+	iov_iter_advance(it, sizeof(hdr));
+	return 0;
+fault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/*
  * Handle one chain: @out readable iovecs (header, then data for writes),
  * @in writable ones (data for reads, then the status byte).
  */
@@ -354,7 +388,6 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 {
 	struct vhr_virtqueue *vq = &bvq->vq;
 	struct vhost_blk *blk = bvq->blk;
-	struct virtio_blk_outhdr hdr;
 	struct vhost_blk_req *req;
 	size_t out_len = 0, in_len = 0;
 	struct iov_iter it;
@@ -367,7 +400,7 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 		out_len += vq->iov[i].iov_len;
 	for (i = out; i < out + in; i++)
 		in_len += vq->iov[i].iov_len;
-	if (out_len < sizeof(hdr) || !in_len) {
+	if (out_len < sizeof(struct virtio_blk_outhdr) || !in_len) {
 		vhr_vq_err(vq, "vring %u: request %d without header or status\n",
 			   vq->index, head);
 		vhr_add_used(vq, head, 0);
@@ -401,12 +434,10 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	atomic_inc(&blk->inflight);
 
 	iov_iter_init(&it, WRITE, req->iov, out, out_len);
-	if (!copy_from_iter_full(&hdr, sizeof(hdr), &it)) {
+	if (vhost_blk_get_hdr(req->iov, &it, &type, &sector)) {
 		req->status = VIRTIO_BLK_S_IOERR;
 		goto complete;
 	}
-	type = le32_to_cpu((__force __le32)hdr.type);
-	sector = le64_to_cpu((__force __le64)hdr.sector);
 
 	/* Data to the driver goes to the writable buffers but the status. */
 	if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID) {
@@ -415,7 +446,7 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 		req->len = in_len - 1;
 	} else {
 		req->iter = it;
-		req->len = out_len - sizeof(hdr);
+		req->len = out_len - sizeof(struct virtio_blk_outhdr);
 	}
 
 	switch (type) {
