@@ -566,26 +566,29 @@ TEST_F(hostile, avail_index_jump)
 	good_queue_serves(_metadata, self);
 }
 
+/* Zero-length descriptors, and a header split over two buffers. */
 TEST_F(hostile, zero_length_descriptors_are_fine)
 {
 	struct vring_desc *d = self->b.vq[0].desc;
+	uintptr_t hdr = (uintptr_t)self->r.hdr;
 	uint32_t len;
 	int i;
 
 	self->r.hdr->type = VIRTIO_BLK_T_IN;
 	self->r.hdr->sector = 0;
 	*self->r.status = 0xff;
-	d[0] = (struct vring_desc){ (uintptr_t)self->r.hdr, 16,
-				    VRING_DESC_F_NEXT, 1 };
-	d[1] = (struct vring_desc){ (uintptr_t)self->buf, 0,
-				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
-	d[2] = (struct vring_desc){ (uintptr_t)self->buf, 512,
-				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 3 };
-	d[3] = (struct vring_desc){ (uintptr_t)self->r.status, 1,
+	d[0] = (struct vring_desc){ hdr, 0, VRING_DESC_F_NEXT, 1 };
+	d[1] = (struct vring_desc){ hdr, 8, VRING_DESC_F_NEXT, 2 };
+	d[2] = (struct vring_desc){ hdr + 8, 8, VRING_DESC_F_NEXT, 3 };
+	d[3] = (struct vring_desc){ (uintptr_t)self->buf, 0,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 4 };
+	d[4] = (struct vring_desc){ (uintptr_t)self->buf, 512,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 5 };
+	d[5] = (struct vring_desc){ (uintptr_t)self->r.status, 1,
 				    VRING_DESC_F_WRITE, 0 };
-	self->b.vq[0].chain_len[0] = 4;
-	self->b.vq[0].num_free -= 4;
-	self->b.vq[0].free_head = 4;
+	self->b.vq[0].chain_len[0] = 6;
+	self->b.vq[0].num_free -= 6;
+	self->b.vq[0].free_head = 6;
 	publish(&self->b, 0, 1);
 	for (i = 0; i < 50 && vblk_get_used(&self->b, 0, NULL, &len); i++)
 		vblk_wait(&self->b, 0, 100);
