@@ -95,6 +95,16 @@ static u64 vhost_blk_capacity(struct file *file)
 	return i_size_read(file->f_mapping->host);
 }
 
+/* Whole sectors from @sector on, @bytes long, all within the backend. */
+static bool vhost_blk_in_range(struct file *file, u64 sector, u64 bytes)
+{
+	u64 cap = vhost_blk_capacity(file);
+
+	return !(bytes % VHOST_BLK_SECTOR) &&
+	       sector <= cap / VHOST_BLK_SECTOR &&
+	       bytes <= cap - sector * VHOST_BLK_SECTOR;
+}
+
 /* Completion */
 
 /*
@@ -239,11 +249,9 @@ static void vhost_blk_flush_end_io(struct bio *bio)
 static int vhost_blk_rw(struct vhost_blk_req *req, struct file *file,
 			u64 sector, bool write)
 {
-	u64 cap = vhost_blk_capacity(file);
 	ssize_t ret;
 
-	if (req->len % VHOST_BLK_SECTOR || sector > cap / VHOST_BLK_SECTOR ||
-	    req->len > cap - sector * VHOST_BLK_SECTOR)
+	if (!vhost_blk_in_range(file, sector, req->len))
 		return -EINVAL;
 	req->iocb.ki_filp = file;
 	req->iocb.ki_pos = sector * VHOST_BLK_SECTOR;
@@ -295,7 +303,6 @@ static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
 			     bool zeroes)
 {
 	struct virtio_blk_discard_write_zeroes seg;
-	u64 cap = vhost_blk_capacity(file);
 	u64 sector, nr;
 	loff_t off, len;
 	u32 flags;
@@ -310,8 +317,7 @@ static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
 	flags = le32_to_cpu(seg.flags);
 	if (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ||
 	    (!zeroes && flags) || nr > VHOST_BLK_MAX_DISCARD ||
-	    sector > cap / VHOST_BLK_SECTOR ||
-	    nr > (cap - sector * VHOST_BLK_SECTOR) / VHOST_BLK_SECTOR)
+	    !vhost_blk_in_range(file, sector, nr * VHOST_BLK_SECTOR))
 		return -EINVAL;
 	off = sector * VHOST_BLK_SECTOR;
 	len = nr * VHOST_BLK_SECTOR;
