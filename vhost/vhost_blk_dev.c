@@ -6,9 +6,9 @@
  * regular file or a block device, without a trip through the VMM: reads
  * and writes are asynchronous kiocbs (many in flight per queue), flush is
  * an asynchronous cache flush on block devices and fsync on files, discard
- * and write-zeroes are fallocate.  Each queue is one vring
- * with its own call eventfd; all run on the device's worker, which belongs
- * to the owner's mm and cgroups.
+ * and write-zeroes are fallocate.  Each queue is one vring with its own
+ * call eventfd; all run on the device's worker, which belongs to the
+ * owner's mm and cgroups.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -117,7 +117,7 @@ static struct vhost_blk_req *vhost_blk_req_alloc(struct vhost_blk_vq *bvq,
 						 unsigned int niov,
 						 unsigned int nlog)
 {
-	struct vhost_blk_req *req = NULL;
+	struct vhost_blk_req *req;
 	struct llist_node *node;
 	bool cached = false;
 
@@ -360,24 +360,19 @@ static int vhost_blk_get_hdr(const struct iovec *iov, struct iov_iter *it,
 {
 	struct virtio_blk_outhdr __user *p = iov->iov_base;
 	struct virtio_blk_outhdr hdr;
-	__virtio32 t;
-	__virtio64 s;
 
-	if (iov->iov_len < sizeof(hdr)) {
-		if (!copy_from_iter_full(&hdr, sizeof(hdr), it))
+	if (iov->iov_len >= sizeof(hdr)) {
+		if (!user_read_access_begin(p, sizeof(*p)))
 			return -EFAULT;
-		*type = le32_to_cpu((__force __le32)hdr.type);
-		*sector = le64_to_cpu((__force __le64)hdr.sector);
-		return 0;
-	}
-	if (!user_read_access_begin(p, sizeof(*p)))
+		unsafe_get_user(hdr.type, &p->type, fault);
+		unsafe_get_user(hdr.sector, &p->sector, fault);
+		user_read_access_end();
+		iov_iter_advance(it, sizeof(hdr));
+	} else if (!copy_from_iter_full(&hdr, sizeof(hdr), it)) {
 		return -EFAULT;
-	unsafe_get_user(t, &p->type, fault);
-	unsafe_get_user(s, &p->sector, fault);
-	user_read_access_end();
-	*type = le32_to_cpu((__force __le32)t);
-	*sector = le64_to_cpu((__force __le64)s);
-	iov_iter_advance(it, sizeof(hdr));
+	}
+	*type = le32_to_cpu((__force __le32)hdr.type);
+	*sector = le64_to_cpu((__force __le64)hdr.sector);
 	return 0;
 fault:
 	user_read_access_end();
