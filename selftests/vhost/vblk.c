@@ -400,13 +400,7 @@ int vblk_complete(struct vblk *b, unsigned int q, struct vblk_req *r,
 	void *c;
 
 	while (!r->done) {
-		if (vblk_get_used(b, q, &c, &len) == 0) {
-			done = c;
-			done->used_len = len;
-			done->done = true;
-			continue;
-		}
-		/* vblk_get_used() armed the event index: look once more. */
+		/* vblk_get_used() arms the event index and looks again. */
 		if (vblk_get_used(b, q, &c, &len) == 0) {
 			done = c;
 			done->used_len = len;

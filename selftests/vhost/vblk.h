@@ -117,7 +117,6 @@ struct vblk_seg {
  */
 int vblk_add(struct vblk *b, unsigned int q, const struct vblk_seg *segs,
 	     unsigned int nout, unsigned int nin, bool indirect, void *cookie);
-/* Make queued chains available and kick. */
 /* Publish new requests; kick unless the device's avail_event says not to. */
 void vblk_kick(struct vblk *b, unsigned int q);
 /* Publish new requests and kick in any case. */

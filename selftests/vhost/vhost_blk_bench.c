@@ -407,6 +407,14 @@ static double run_mode(char mode, int fd, const struct workload *w,
 	return r;
 }
 
+/* Is backing store @name to be measured (BENCH_BACKING)? */
+static bool backing_wanted(const char *name)
+{
+	const char *backing = getenv("BENCH_BACKING");
+
+	return !backing || !strcmp(backing, name);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -431,11 +439,7 @@ static void bench(const char *name, int fd, uint64_t size)
 {
 	const char *only = getenv("BENCH_ONLY");
 	const char *modes = getenv("BENCH_MODES");
-	const char *backing = getenv("BENCH_BACKING");
 	unsigned int i;
-
-	if (backing && strcmp(backing, name))
-		return;
 
 	printf("# backing: %s (%llu MiB)\n", name,
 	       (unsigned long long)(size >> 20));
@@ -480,14 +484,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "repetitions: 1 to %d\n", MAX_REPS);
 		return 1;
 	}
-	fd = open("/dev/nullb0", O_RDWR | O_DIRECT | O_CLOEXEC);
-	if (fd >= 0) {
-		bench("null_blk", fd, 1ULL << 30);
-		close(fd);
-	} else {
-		perror("# /dev/nullb0");
+	if (backing_wanted("null_blk")) {
+		fd = open("/dev/nullb0", O_RDWR | O_DIRECT | O_CLOEXEC);
+		if (fd < 0) {
+			perror("# /dev/nullb0");
+		} else {
+			bench("null_blk", fd, 1ULL << 30);
+			close(fd);
+		}
 	}
-	if (getenv("BENCH_BACKING") && strcmp(getenv("BENCH_BACKING"), "tmpfs"))
+	if (!backing_wanted("tmpfs"))
 		return 0;
 	fd = open("/tmp/bench.img", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 		  0600);
