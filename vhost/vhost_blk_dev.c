@@ -133,10 +133,8 @@ static struct vhost_blk_req *vhost_blk_req_alloc(struct vhost_blk_vq *bvq,
 		req = kmalloc(struct_size(req, iov, niov) +
 			      nlog * sizeof(struct vhr_log), GFP_KERNEL_ACCOUNT);
 	}
-	if (!req)
-		return NULL;
-	memset(req, 0, sizeof(*req));
-	req->cached = cached;
+	if (req)
+		req->cached = cached;	/* the rest is vhost_blk_handle_req()'s */
 	return req;
 }
 
@@ -175,7 +173,8 @@ static void vhost_blk_req_done(struct vhost_blk_req *req)
 	if (put_user(req->status, req->status_ptr))
 		vhr_vq_err(vq, "vring %u: cannot write status of head %u\n",
 			   vq->index, req->head);
-	vhr_log_write(vq, req->log, req->nr_log);
+	if (req->nr_log)
+		vhr_log_write(vq, req->log, req->nr_log);
 	vhr_add_used(vq, req->head, req->used_len);
 	vhost_blk_req_free(req);
 }
@@ -253,13 +252,15 @@ static int vhost_blk_rw(struct vhost_blk_req *req, struct file *file,
 
 	if (!vhost_blk_in_range(file, sector, req->len))
 		return -EINVAL;
-	req->iocb.ki_filp = file;
-	req->iocb.ki_pos = sector * VHOST_BLK_SECTOR;
-	/* Sectors are addressed: an O_APPEND backend must not append. */
-	req->iocb.ki_flags = (iocb_flags(file) & ~IOCB_APPEND) |
-			     KVMARM_IOCB_ALLOC_CACHE;
-	req->iocb.ki_complete = vhost_blk_aio_complete;
-	req->iocb.ki_ioprio = get_current_ioprio();
+	req->iocb = (struct kiocb) {
+		.ki_filp = file,
+		.ki_pos = sector * VHOST_BLK_SECTOR,
+		/* Sectors are addressed: an O_APPEND backend must not append. */
+		.ki_flags = (iocb_flags(file) & ~IOCB_APPEND) |
+			    KVMARM_IOCB_ALLOC_CACHE,
+		.ki_complete = vhost_blk_aio_complete,
+		.ki_ioprio = get_current_ioprio(),
+	};
 	if (write)
 		ret = vfs_iocb_iter_write(file, &req->iocb, &req->iter);
 	else
@@ -351,25 +352,27 @@ static int vhost_blk_get_id(struct vhost_blk_req *req, struct file *file)
 }
 
 /*
- * Read the request header from @it, whose first iovec is @iov, and step
- * over it.  It usually has a buffer of its own, read in place with one
+ * Read the request header, the first @sizeof(hdr) of the @out readable
+ * iovecs.  It usually has a buffer of its own, read in place with one
  * user-access window; otherwise it is gathered from the iovecs.
  */
-static int vhost_blk_get_hdr(const struct iovec *iov, struct iov_iter *it,
-			     u32 *type, u64 *sector)
+static int vhost_blk_get_hdr(struct vhost_blk_req *req, unsigned int out,
+			     size_t out_len, u32 *type, u64 *sector)
 {
-	struct virtio_blk_outhdr __user *p = iov->iov_base;
+	struct virtio_blk_outhdr __user *p = req->iov[0].iov_base;
 	struct virtio_blk_outhdr hdr;
+	struct iov_iter it;
 
-	if (iov->iov_len >= sizeof(hdr)) {
+	if (req->iov[0].iov_len >= sizeof(hdr)) {
 		if (!user_read_access_begin(p, sizeof(*p)))
 			return -EFAULT;
 		unsafe_get_user(hdr.type, &p->type, fault);
 		unsafe_get_user(hdr.sector, &p->sector, fault);
 		user_read_access_end();
-		iov_iter_advance(it, sizeof(hdr));
-	} else if (!copy_from_iter_full(&hdr, sizeof(hdr), it)) {
-		return -EFAULT;
+	} else {
+		iov_iter_init(&it, WRITE, req->iov, out, out_len);
+		if (!copy_from_iter_full(&hdr, sizeof(hdr), &it))
+			return -EFAULT;
 	}
 	*type = le32_to_cpu((__force __le32)hdr.type);
 	*sector = le64_to_cpu((__force __le64)hdr.sector);
@@ -377,6 +380,21 @@ static int vhost_blk_get_hdr(const struct iovec *iov, struct iov_iter *it,
 fault:
 	user_read_access_end();
 	return -EFAULT;
+}
+
+/* Point @req->iter at the driver's data, after the header. */
+static void vhost_blk_out_iter(struct vhost_blk_req *req, unsigned int out,
+			       size_t out_len)
+{
+	size_t hdr = sizeof(struct virtio_blk_outhdr);
+
+	if (req->iov[0].iov_len == hdr) {
+		iov_iter_init(&req->iter, WRITE, req->iov + 1, out - 1,
+			      out_len - hdr);
+	} else {
+		iov_iter_init(&req->iter, WRITE, req->iov, out, out_len);
+		iov_iter_advance(&req->iter, hdr);
+	}
 }
 
 /*
@@ -391,7 +409,6 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	struct vhost_blk *blk = bvq->blk;
 	struct vhost_blk_req *req;
 	size_t out_len = 0, in_len = 0;
-	struct iov_iter it;
 	unsigned int i;
 	u32 type;
 	u64 sector;
@@ -420,9 +437,13 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	req->nr_log = nlog;
 	req->bvq = bvq;
 	req->head = head;
+	req->status = VIRTIO_BLK_S_OK;
 	req->used_len = 1;
+	req->len = 0;
+	req->ret = 0;
 
-	/* The status byte is the last writable byte. */
+	/* The status byte is the last writable byte; in_len says there is one. */
+	req->status_ptr = NULL;
 	for (i = out + in; i > out; i--) {
 		if (req->iov[i - 1].iov_len) {
 			req->status_ptr = (u8 __user *)req->iov[i - 1].iov_base +
@@ -434,8 +455,7 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	atomic_inc(&bvq->inflight);
 	atomic_inc(&blk->inflight);
 
-	iov_iter_init(&it, WRITE, req->iov, out, out_len);
-	if (vhost_blk_get_hdr(req->iov, &it, &type, &sector)) {
+	if (vhost_blk_get_hdr(req, out, out_len, &type, &sector)) {
 		req->status = VIRTIO_BLK_S_IOERR;
 		goto complete;
 	}
@@ -446,7 +466,7 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 		iov_iter_truncate(&req->iter, in_len - 1);
 		req->len = in_len - 1;
 	} else {
-		req->iter = it;
+		vhost_blk_out_iter(req, out, out_len);
 		req->len = out_len - sizeof(struct virtio_blk_outhdr);
 	}
 
