@@ -558,15 +558,27 @@ vhr_find_region(struct vhr_virtqueue *vq, struct vhr_mem *mem, u64 gpa)
 static int vhr_translate(struct vhr_virtqueue *vq, u64 gpa, u64 len,
 			 struct iovec *iov, unsigned int iov_size)
 {
+	struct vhr_mem *mem = vq->dev->mem;
 	unsigned int n = 0;
 
+	/* Fast path: a buffer inside the region of the last one. */
+	if (likely(mem && vq->mem_hint < mem->nregions && iov_size)) {
+		const struct vhr_mem_region *r = &mem->regions[vq->mem_hint];
+		u64 off = gpa - r->gpa;
+
+		if (off < r->size && len <= r->size - off) {
+			iov->iov_base = u64_to_user_ptr(r->uaddr + off);
+			iov->iov_len = len;
+			return len ? 1 : 0;
+		}
+	}
 	while (len) {
 		const struct vhr_mem_region *r;
 		u64 off, chunk;
 
 		if (n >= iov_size)
 			return -ENOBUFS;
-		r = vhr_find_region(vq, vq->dev->mem, gpa);
+		r = vhr_find_region(vq, mem, gpa);
 		if (!r)
 			return -EFAULT;
 		off = gpa - r->gpa;
