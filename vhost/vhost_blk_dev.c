@@ -6,9 +6,9 @@
  * regular file or a block device, without a trip through the VMM: reads
  * and writes are asynchronous kiocbs (many in flight per queue), flush is
  * an asynchronous cache flush on block devices and fsync on files, discard
- * and write-zeroes are fallocate.  Each queue is one vring with its own
- * call eventfd; all run on the device's worker, which belongs to the
- * owner's mm and cgroups.
+ * and write-zeroes are fallocate (discard of a block device is a discard).
+ * Each queue is one vring with its own call eventfd; all run on the
+ * device's worker, which belongs to the owner's mm and cgroups.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,6 +18,7 @@
 #include <linux/fs.h>
 #include <linux/llist.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/slab.h>
@@ -300,6 +301,28 @@ static int vhost_blk_flush_bdev(struct vhost_blk_req *req, struct file *file)
 	return 0;
 }
 
+/*
+ * Discard on a block device: the range leaves the page cache, then the
+ * device may deallocate it.  One without discard is not asked: discard is
+ * a hint.  (Punching a hole into a block device writes zeroes instead,
+ * which devices that can only discard, like thin volumes, refuse.)
+ */
+static int vhost_blk_discard_bdev(struct file *file, loff_t off, loff_t len)
+{
+	struct address_space *mapping = file->f_mapping;
+	struct block_device *bdev = I_BDEV(mapping->host);
+	int ret;
+
+	if (!bdev_max_discard_sectors(bdev))
+		return 0;
+	filemap_invalidate_lock(mapping);
+	truncate_inode_pages_range(mapping, off, off + len - 1);
+	ret = blkdev_issue_discard(bdev, off >> SECTOR_SHIFT,
+				   len >> SECTOR_SHIFT, GFP_KERNEL);
+	filemap_invalidate_unlock(mapping);
+	return ret;
+}
+
 static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
 			     bool zeroes)
 {
@@ -326,6 +349,8 @@ static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
 		return 0;
 
 	if (!zeroes) {
+		if (S_ISBLK(file_inode(file)->i_mode))
+			return vhost_blk_discard_bdev(file, off, len);
 		mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
 		return vfs_fallocate(file, mode, off, len);
 	}
