@@ -5,17 +5,21 @@
  * /dev/vhost-blk serves virtio-blk requests from a guest's virtqueues on a
  * regular file or a block device, without a trip through the VMM: reads
  * and writes are asynchronous kiocbs (many in flight per queue), flush is
- * an asynchronous cache flush on block devices and fsync on files, discard
- * and write-zeroes are fallocate (discard of a block device is a discard).
- * Each queue is one vring with its own call eventfd; all run on the
- * device's worker, which belongs to the owner's mm and cgroups.
+ * an asynchronous cache flush on block devices.  Flush of files (fsync),
+ * discard and write-zeroes (fallocate, or discard bios on block devices)
+ * block, so they run on a workqueue.  Each queue is one vring with its own
+ * call eventfd; all run on the device's worker, which belongs to the
+ * owner's mm and cgroups.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blkdev.h>
+#include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kthread.h>
 #include <linux/llist.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -24,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/virtio_blk.h>
 #include <linux/vhost_blk.h>
+#include <linux/workqueue.h>
 
 #include "kvmarm_compat.h"
 #include "vhost_ring.h"
@@ -71,7 +76,18 @@ struct vhost_blk {
 
 struct vhost_blk_req {
 	struct llist_node node;
-	struct kiocb iocb;
+	union {
+		struct kiocb iocb;		/* read, write */
+		struct {			/* see vhost_blk_slow_work() */
+			struct work_struct work;
+			struct file *file;
+			const struct cred *cred;
+			struct cgroup_subsys_state *blkcg;
+			loff_t off;
+			loff_t len;
+			u32 type;
+		} slow;
+	};
 	struct vhost_blk_vq *bvq;
 	u16 head;
 	bool cached;			/* goes back to bvq->free */
@@ -85,6 +101,9 @@ struct vhost_blk_req {
 	struct vhr_log *log;
 	struct iovec iov[];		/* then the log ranges */
 };
+
+/* Runs the requests that block; see vhost_blk_slow_work(). */
+static struct workqueue_struct *vhost_blk_wq;
 
 static struct vhost_blk_vq *to_bvq(struct vhr_virtqueue *vq)
 {
@@ -280,7 +299,7 @@ static int vhost_blk_rw(struct vhost_blk_req *req, struct file *file,
  * REQ_PREFLUSH bio flushes the device's cache and completes like a read.
  *
  * Return: 0 once submitted, the write-back error, or -EOPNOTSUPP for
- * other backends, which vfs_fsync() flushes synchronously.
+ * other backends, which vhost_blk_slow_work() flushes.
  */
 static int vhost_blk_flush_bdev(struct vhost_blk_req *req, struct file *file)
 {
@@ -323,14 +342,88 @@ static int vhost_blk_discard_bdev(struct file *file, loff_t off, loff_t len)
 	return ret;
 }
 
+static int vhost_blk_slow_op(struct file *file, u32 type, loff_t off,
+			     loff_t len)
+{
+	int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	int ret;
+
+	switch (type) {
+	case VIRTIO_BLK_T_FLUSH:
+		return vfs_fsync(file, 0);
+	case VIRTIO_BLK_T_DISCARD:
+		if (S_ISBLK(file_inode(file)->i_mode))
+			return vhost_blk_discard_bdev(file, off, len);
+		return vfs_fallocate(file, mode, off, len);
+	default:	/* VIRTIO_BLK_T_WRITE_ZEROES */
+		ret = vfs_fallocate(file, FALLOC_FL_ZERO_RANGE |
+				    FALLOC_FL_KEEP_SIZE, off, len);
+		if (ret == -EOPNOTSUPP)
+			/* Reads of a hole return zeroes too (e.g. tmpfs). */
+			ret = vfs_fallocate(file, mode, off, len);
+		return ret;
+	}
+}
+
+/*
+ * A flush of a file, a discard or a write-zeroes: the file system or the
+ * block layer does them synchronously, for as long as they take.  They
+ * run here, on vhost_blk_wq, so that the worker goes on with the other
+ * requests of every queue.  No guest memory is touched; the worker's
+ * credentials and blkio cgroup apply, as if it ran there.
+ */
+static void vhost_blk_slow_work(struct work_struct *work)
+{
+	struct vhost_blk_req *req = container_of(work, struct vhost_blk_req,
+						 slow.work);
+	struct cgroup_subsys_state *blkcg = req->slow.blkcg;
+	const struct cred *cred = req->slow.cred, *old;
+	int ret;
+
+	old = override_creds(cred);
+	kthread_associate_blkcg(blkcg);
+	ret = vhost_blk_slow_op(req->slow.file, req->slow.type, req->slow.off,
+				req->slow.len);
+	kthread_associate_blkcg(NULL);
+	revert_creds(old);
+	put_cred(cred);
+	if (blkcg)
+		css_put(blkcg);
+	vhost_blk_complete(req, ret);
+}
+
+/* Queue @req, of @type, for vhost_blk_slow_work(). */
+static void vhost_blk_slow(struct vhost_blk_req *req, struct file *file,
+			   u32 type, loff_t off, loff_t len)
+{
+	req->len = 0;
+	req->slow.file = file;
+	req->slow.type = type;
+	req->slow.off = off;
+	req->slow.len = len;
+	req->slow.cred = get_current_cred();
+#ifdef CONFIG_BLK_CGROUP
+	req->slow.blkcg = task_get_css(current, io_cgrp_id);
+#else
+	req->slow.blkcg = NULL;
+#endif
+	INIT_WORK(&req->slow.work, vhost_blk_slow_work);
+	queue_work(vhost_blk_wq, &req->slow.work);
+}
+
+/*
+ * Check a discard or write-zeroes request and queue it.
+ *
+ * Return: 0 once queued (or done, for an empty range), or -EINVAL/-EFAULT
+ * for a bad segment.
+ */
 static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
-			     bool zeroes)
+			     u32 type)
 {
 	struct virtio_blk_discard_write_zeroes seg;
+	bool zeroes = type == VIRTIO_BLK_T_WRITE_ZEROES;
 	u64 sector, nr;
-	loff_t off, len;
 	u32 flags;
-	int mode, ret;
 
 	if (req->len != sizeof(seg))
 		return -EINVAL;		/* max_discard_seg is 1 */
@@ -343,24 +436,14 @@ static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
 	    (!zeroes && flags) || nr > VHOST_BLK_MAX_DISCARD ||
 	    !vhost_blk_in_range(file, sector, nr * VHOST_BLK_SECTOR))
 		return -EINVAL;
-	off = sector * VHOST_BLK_SECTOR;
-	len = nr * VHOST_BLK_SECTOR;
-	if (!len)
+	if (!nr) {
+		req->len = 0;
+		vhost_blk_complete(req, 0);
 		return 0;
-
-	if (!zeroes) {
-		if (S_ISBLK(file_inode(file)->i_mode))
-			return vhost_blk_discard_bdev(file, off, len);
-		mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-		return vfs_fallocate(file, mode, off, len);
 	}
-	ret = vfs_fallocate(file, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
-			    off, len);
-	if (ret == -EOPNOTSUPP)
-		/* Reads of a hole return zeroes too (e.g. tmpfs). */
-		ret = vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
-				    FALLOC_FL_KEEP_SIZE, off, len);
-	return ret;
+	vhost_blk_slow(req, file, type, sector * VHOST_BLK_SECTOR,
+		       nr * VHOST_BLK_SECTOR);
+	return 0;
 }
 
 static int vhost_blk_get_id(struct vhost_blk_req *req, struct file *file)
@@ -509,13 +592,11 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		ret = vhost_blk_flush_bdev(req, file);
-		if (!ret)
-			return;	/* completes through vhost_blk_flush_end_io() */
-		if (ret == -EOPNOTSUPP)
-			ret = vfs_fsync(file, 0);
-		req->ret = ret;
-		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
-		goto complete;
+		if (ret == -EOPNOTSUPP) {
+			vhost_blk_slow(req, file, type, 0, 0);
+			ret = 0;
+		}
+		break;
 	case VIRTIO_BLK_T_GET_ID:
 		ret = vhost_blk_get_id(req, file);
 		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
@@ -526,16 +607,14 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 			ret = -EROFS;
 			break;
 		}
-		ret = vhost_blk_discard(req, file,
-					type == VIRTIO_BLK_T_WRITE_ZEROES);
-		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
-		goto complete;
+		ret = vhost_blk_discard(req, file, type);
+		break;
 	default:
 		req->status = VIRTIO_BLK_S_UNSUPP;
 		goto complete;
 	}
 	if (!ret)
-		return;		/* completes through vhost_blk_aio_complete() */
+		return;		/* completes through vhost_blk_complete() */
 	req->status = VIRTIO_BLK_S_IOERR;
 complete:
 	if (req->status != VIRTIO_BLK_S_OK)
@@ -829,7 +908,30 @@ static struct miscdevice vhost_blk_misc = {
 	.name	= "vhost-blk",
 	.fops	= &vhost_blk_fops,
 };
-module_misc_device(vhost_blk_misc);
+
+static int __init vhost_blk_init(void)
+{
+	int ret;
+
+	vhost_blk_wq = alloc_workqueue("vhost-blk", WQ_UNBOUND, 0);
+	if (!vhost_blk_wq)
+		return -ENOMEM;
+	ret = misc_register(&vhost_blk_misc);
+	if (ret) {
+		pr_err("cannot register /dev/vhost-blk: %d\n", ret);
+		destroy_workqueue(vhost_blk_wq);
+	}
+	return ret;
+}
+module_init(vhost_blk_init);
+
+/* Every device is closed, so every request complete: only returns wait. */
+static void __exit vhost_blk_exit(void)
+{
+	misc_deregister(&vhost_blk_misc);
+	destroy_workqueue(vhost_blk_wq);
+}
+module_exit(vhost_blk_exit);
 
 MODULE_VERSION("0.1.0");
 MODULE_LICENSE("GPL");
