@@ -86,6 +86,7 @@ struct vhost_blk_req {
 			loff_t off;
 			loff_t len;
 			u32 type;
+			bool unmap;	/* write zeroes may deallocate */
 		} slow;
 	};
 	struct vhost_blk_vq *bvq;
@@ -342,26 +343,44 @@ static int vhost_blk_discard_bdev(struct file *file, loff_t off, loff_t len)
 	return ret;
 }
 
-static int vhost_blk_slow_op(struct file *file, u32 type, loff_t off,
-			     loff_t len)
+/*
+ * Write zeroes.  A punched hole reads as zeroes: in a file it frees the
+ * blocks, on a block device it is a write-zeroes command that may
+ * deallocate and has no fallback.  So it comes first when the driver
+ * allows unmapping, and last otherwise, when the file system or device
+ * cannot zero a range in place (tmpfs cannot).
+ */
+static int vhost_blk_write_zeroes(struct file *file, loff_t off, loff_t len,
+				  bool unmap)
 {
-	int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	int punch = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	int zero = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
 	int ret;
 
+	if (unmap) {
+		ret = vfs_fallocate(file, punch, off, len);
+		if (ret != -EOPNOTSUPP)
+			return ret;
+	}
+	ret = vfs_fallocate(file, zero, off, len);
+	if (ret == -EOPNOTSUPP && !unmap)
+		ret = vfs_fallocate(file, punch, off, len);
+	return ret;
+}
+
+static int vhost_blk_slow_op(struct file *file, u32 type, loff_t off,
+			     loff_t len, bool unmap)
+{
 	switch (type) {
 	case VIRTIO_BLK_T_FLUSH:
 		return vfs_fsync(file, 0);
 	case VIRTIO_BLK_T_DISCARD:
 		if (S_ISBLK(file_inode(file)->i_mode))
 			return vhost_blk_discard_bdev(file, off, len);
-		return vfs_fallocate(file, mode, off, len);
-	default:	/* VIRTIO_BLK_T_WRITE_ZEROES */
-		ret = vfs_fallocate(file, FALLOC_FL_ZERO_RANGE |
-				    FALLOC_FL_KEEP_SIZE, off, len);
-		if (ret == -EOPNOTSUPP)
-			/* Reads of a hole return zeroes too (e.g. tmpfs). */
-			ret = vfs_fallocate(file, mode, off, len);
-		return ret;
+		return vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
+				     FALLOC_FL_KEEP_SIZE, off, len);
+	default:
+		return vhost_blk_write_zeroes(file, off, len, unmap);
 	}
 }
 
@@ -383,7 +402,7 @@ static void vhost_blk_slow_work(struct work_struct *work)
 	old = override_creds(cred);
 	kthread_associate_blkcg(blkcg);
 	ret = vhost_blk_slow_op(req->slow.file, req->slow.type, req->slow.off,
-				req->slow.len);
+				req->slow.len, req->slow.unmap);
 	kthread_associate_blkcg(NULL);
 	revert_creds(old);
 	put_cred(cred);
@@ -394,13 +413,14 @@ static void vhost_blk_slow_work(struct work_struct *work)
 
 /* Queue @req, of @type, for vhost_blk_slow_work(). */
 static void vhost_blk_slow(struct vhost_blk_req *req, struct file *file,
-			   u32 type, loff_t off, loff_t len)
+			   u32 type, loff_t off, loff_t len, bool unmap)
 {
 	req->len = 0;
 	req->slow.file = file;
 	req->slow.type = type;
 	req->slow.off = off;
 	req->slow.len = len;
+	req->slow.unmap = unmap;
 	req->slow.cred = get_current_cred();
 #ifdef CONFIG_BLK_CGROUP
 	req->slow.blkcg = task_get_css(current, io_cgrp_id);
@@ -442,7 +462,8 @@ static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
 		return 0;
 	}
 	vhost_blk_slow(req, file, type, sector * VHOST_BLK_SECTOR,
-		       nr * VHOST_BLK_SECTOR);
+		       nr * VHOST_BLK_SECTOR,
+		       flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
 	return 0;
 }
 
@@ -593,7 +614,7 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	case VIRTIO_BLK_T_FLUSH:
 		ret = vhost_blk_flush_bdev(req, file);
 		if (ret == -EOPNOTSUPP) {
-			vhost_blk_slow(req, file, type, 0, 0);
+			vhost_blk_slow(req, file, type, 0, 0, false);
 			ret = 0;
 		}
 		break;

@@ -1170,6 +1170,50 @@ TEST(discard_on_block_device)
 	EXPECT_EQ(0, nullb_remove("vhostdiscard", node));
 }
 
+/*
+ * Attach @backing to a free loop device, cleared on last close.  Returns
+ * the device opened O_DIRECT and its other fd in @lfd (for LOOP_CLR_FD),
+ * -ENODEV without loop devices, or another -errno.
+ */
+static int loop_attach(int backing, int *lfd)
+{
+	struct loop_info64 li = { .lo_flags = LO_FLAGS_AUTOCLEAR };
+	int ctl, nr, fd = -1, ret;
+	char dev[32];
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -ENODEV;
+	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	if (nr < 0)
+		return -errno;
+	snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
+	*lfd = open(dev, O_RDWR | O_CLOEXEC);
+	if (*lfd < 0)
+		return -errno;
+	if (ioctl(*lfd, LOOP_SET_FD, backing) ||
+	    ioctl(*lfd, LOOP_SET_STATUS64, &li)) {
+		ret = -errno;
+		goto err;
+	}
+	fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	ret = -errno;
+err:
+	ioctl(*lfd, LOOP_CLR_FD, 0);
+	close(*lfd);
+	return ret;
+}
+
+static void loop_detach(int fd, int lfd)
+{
+	close(fd);
+	ioctl(lfd, LOOP_CLR_FD, 0);
+	close(lfd);
+}
+
 /* A loop device opened O_DIRECT: requests complete asynchronously. */
 TEST_F_TIMEOUT(blk, integrity_loop_device_direct, 600)
 {
@@ -1177,33 +1221,73 @@ TEST_F_TIMEOUT(blk, integrity_loop_device_direct, 600)
 		.nvq = 4, .num = 64, .arena_size = 96 << 20,
 		.features = FEATURES,
 	};
-	struct loop_info64 li = {};
 	struct vblk b;
-	int ctl, nr, lfd, bfd;
-	char dev[32];
+	int lfd, bfd;
 
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	if (ctl < 0)
+	bfd = loop_attach(self->backing, &lfd);
+	if (bfd == -ENODEV)
 		SKIP(return, "no loop devices");
-	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
-	ASSERT_LE(0, nr);
-	snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
-	lfd = open(dev, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, lfd) TH_LOG("%s: %s", dev, strerror(errno));
-	ASSERT_EQ(0, ioctl(lfd, LOOP_SET_FD, self->backing));
-	li.lo_flags = LO_FLAGS_AUTOCLEAR;
-	ioctl(lfd, LOOP_SET_STATUS64, &li);
-	bfd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
-	ASSERT_LE(0, bfd);
+	ASSERT_LE(0, bfd) TH_LOG("loop device: %s", strerror(-bfd));
 	memset(self->shadow, 0, DISK_SIZE);
 	o.backend_fd = bfd;
 	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
 	integrity(_metadata, &b, self->shadow, self->backing, 1000, 64);
 	vblk_close(&b);
-	close(bfd);
-	ioctl(lfd, LOOP_CLR_FD, 0);
-	close(lfd);
-	close(ctl);
+	loop_detach(bfd, lfd);
+}
+
+/*
+ * Write-zeroes on a block device (a loop device on the tmpfs file): with
+ * UNMAP the range may be deallocated, and the loop device punches a hole
+ * into the file; without, it stays allocated.  Both read back as zeroes.
+ * (UNMAP first: a loop device on tmpfs drops write-zeroes altogether after
+ * the first one that must not unmap, as tmpfs cannot zero a range.)
+ */
+TEST_F(blk, write_zeroes_unmap_on_block_device)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	struct virtio_blk_discard_write_zeroes *seg;
+	size_t len = 64 << 10;
+	uint8_t *buf, *expect;
+	struct vblk b;
+	int lfd, bfd;
+
+	bfd = loop_attach(self->backing, &lfd);
+	if (bfd == -ENODEV)
+		SKIP(return, "no loop devices");
+	ASSERT_LE(0, bfd) TH_LOG("loop device: %s", strerror(-bfd));
+	o.backend_fd = bfd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, len, 4096);
+	seg = vblk_alloc(&b, sizeof(*seg), 16);
+	expect = malloc(len);
+	ASSERT_TRUE(buf && seg && expect);
+	fill(buf, len, 11);
+	memcpy(expect, buf, len);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 1024, buf,
+					   len));
+
+	seg->sector = 1024;
+	seg->num_sectors = 8;
+	seg->flags = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_WRITE_ZEROES,
+					   0, seg, sizeof(*seg)));
+	seg->sector = 1040;
+	seg->flags = 0;
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_WRITE_ZEROES,
+					   0, seg, sizeof(*seg)));
+	memset(expect, 0, 4096);
+	memset(expect + 8192, 0, 4096);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 1024, buf,
+					   len));
+	EXPECT_EQ(0, memcmp(buf, expect, len));
+	EXPECT_EQ(1024 * SECTOR, lseek(self->backing, 1024 * SECTOR,
+				       SEEK_HOLE));
+	EXPECT_EQ(1040 * SECTOR, lseek(self->backing, 1040 * SECTOR,
+				       SEEK_DATA));
+	free(expect);
+	vblk_close(&b);
+	loop_detach(bfd, lfd);
 }
 
 /* Last: everything closed, the module unloads (and is loaded again). */
