@@ -10,6 +10,7 @@
 
 #include <linux/version.h>
 #include <linux/eventfd.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/platform_device.h>
 #include <linux/vfio.h>
@@ -91,6 +92,34 @@ static inline void kvmarm_vfio_release_free(struct vfio_device *vdev)
 #define KVMARM_IOCB_ALLOC_CACHE		IOCB_ALLOC_CACHE
 #else
 #define KVMARM_IOCB_ALLOC_CACHE		0
+#endif
+
+/*
+ * An asynchronous write keeps the file system's freeze protection until it
+ * completes, which then calls kiocb_end_write().  From 6.7 on
+ * vfs_iocb_iter_write() takes it (and drops it unless the write was
+ * queued); before, the caller does.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
+					     struct kiocb *iocb,
+					     struct iov_iter *iter)
+{
+	return vfs_iocb_iter_write(file, iocb, iter);
+}
+#else
+static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
+					     struct kiocb *iocb,
+					     struct iov_iter *iter)
+{
+	ssize_t ret;
+
+	kiocb_start_write(iocb);
+	ret = vfs_iocb_iter_write(file, iocb, iter);
+	if (ret != -EIOCBQUEUED)
+		kiocb_end_write(iocb);
+	return ret;
+}
 #endif
 
 /*

@@ -251,6 +251,9 @@ static void vhost_blk_complete(struct vhost_blk_req *req, long ret)
 
 static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
 {
+	/* A queued write kept the freeze protection until now. */
+	if (iocb->ki_flags & IOCB_WRITE)
+		kiocb_end_write(iocb);
 	vhost_blk_complete(container_of(iocb, struct vhost_blk_req, iocb),
 			   ret);
 }
@@ -278,12 +281,12 @@ static int vhost_blk_rw(struct vhost_blk_req *req, struct file *file,
 		.ki_pos = sector * VHOST_BLK_SECTOR,
 		/* Sectors are addressed: an O_APPEND backend must not append. */
 		.ki_flags = (iocb_flags(file) & ~IOCB_APPEND) |
-			    KVMARM_IOCB_ALLOC_CACHE,
+			    KVMARM_IOCB_ALLOC_CACHE | (write ? IOCB_WRITE : 0),
 		.ki_complete = vhost_blk_aio_complete,
 		.ki_ioprio = get_current_ioprio(),
 	};
 	if (write)
-		ret = vfs_iocb_iter_write(file, &req->iocb, &req->iter);
+		ret = kvmarm_iocb_iter_write(file, &req->iocb, &req->iter);
 	else
 		ret = vfs_iocb_iter_read(file, &req->iocb, &req->iter);
 	if (ret != -EIOCBQUEUED) {

@@ -29,6 +29,11 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
+#ifndef FIFREEZE			/* <linux/fs.h> clashes with <sys/mount.h> */
+#define FIFREEZE	_IOWR('X', 119, int)
+#define FITHAW		_IOWR('X', 120, int)
+#endif
+
 #include "kselftest_harness.h"
 #include "kmod_util.h"
 #include "vblk.h"
@@ -1168,6 +1173,96 @@ TEST(discard_on_block_device)
 	close(fd);
 	free(zero);
 	EXPECT_EQ(0, nullb_remove("vhostdiscard", node));
+}
+
+/* FIFREEZE or FITHAW @dir in a child; false if it did not end in @secs. */
+static bool freeze_ioctl(const char *dir, unsigned long req, int secs)
+{
+	int fd, status, i;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		fd = open(dir, O_RDONLY | O_DIRECTORY);
+		_exit(fd < 0 || ioctl(fd, req, 0) ? 1 : 0);
+	}
+	if (pid < 0)
+		return false;
+	for (i = 0; i < secs * 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) && !WEXITSTATUS(status);
+		usleep(100000);
+	}
+	return false;	/* stuck: left behind */
+}
+
+/*
+ * A file system freeze waits for the writes in flight and holds new ones
+ * back until the thaw.  On an ext4 file opened O_DIRECT writes are queued
+ * and complete later; after one completed, a freeze must still go
+ * through, and a write sent while frozen completes only after the thaw.
+ */
+TEST(freeze_waits_for_writes_and_holds_them)
+{
+	static const char *const disk[] = {
+		"size", "64", "memory_backed", "1", NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	const char *node = "/tmp/vhostfreeze-nullb", *dir = "/tmp/vhostfreeze";
+	const char *path = "/tmp/vhostfreeze/disk";
+	char cmd[128], zero[65536] = {};
+	struct vblk_req *wr;
+	struct vblk b;
+	uint8_t *buf;
+	int fd, ret, i;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	ret = nullb_make("vhostfreeze", node, disk);
+	if (ret == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_EQ(0, ret);
+	snprintf(cmd, sizeof(cmd), "mke2fs -F %s >/dev/null 2>&1", node);
+	ASSERT_EQ(0, system(cmd));
+	mkdir(dir, 0700);
+	if (mount(node, dir, "ext4", 0, NULL)) {
+		nullb_remove("vhostfreeze", node);
+		SKIP(return, "cannot mount ext4: %s", strerror(errno));
+	}
+	/* Allocated blocks, so that direct writes are not buffered. */
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ((ssize_t)sizeof(zero), write(fd, zero, sizeof(zero)));
+	ASSERT_EQ(0, fsync(fd));
+	close(fd);
+	fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	wr = vblk_alloc(&b, sizeof(*wr), 64);
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_TRUE(wr && buf);
+	ASSERT_EQ(0, vblk_req_init(&b, wr));
+	fill(buf, 4096, 17);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 8, buf,
+					   4096));
+
+	/* A completed write no longer holds the file system. */
+	ASSERT_TRUE(freeze_ioctl(dir, FIFREEZE, 5))
+		TH_LOG("freeze hangs after a completed write");
+	ASSERT_EQ(0, vblk_submit(&b, 0, wr, VIRTIO_BLK_T_OUT, 16, buf, 4096,
+				 1, false));
+	vblk_kick(&b, 0);
+	EXPECT_EQ(-ETIMEDOUT, vblk_complete(&b, 0, wr, 300))
+		TH_LOG("a write went through a frozen file system");
+	ASSERT_TRUE(freeze_ioctl(dir, FITHAW, 5));
+	ASSERT_EQ(0, vblk_complete(&b, 0, wr, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *wr->status);
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, umount(dir));
+	EXPECT_EQ(0, nullb_remove("vhostfreeze", node));
 }
 
 /*
