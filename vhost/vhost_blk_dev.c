@@ -208,6 +208,10 @@ static void vhost_blk_rw_done(struct vhost_blk_req *req)
 {
 	if (req->ret >= 0 && req->ret == req->len) {
 		req->status = VIRTIO_BLK_S_OK;
+	} else if (req->ret == -EOPNOTSUPP) {
+		/* The driver falls back (e.g. writes zero pages). */
+		req->status = VIRTIO_BLK_S_UNSUPP;
+		req->used_len = 1;
 	} else {
 		req->status = VIRTIO_BLK_S_IOERR;
 		req->used_len = 1;
@@ -374,14 +378,18 @@ static int vhost_blk_write_zeroes(struct file *file, loff_t off, loff_t len,
 static int vhost_blk_slow_op(struct file *file, u32 type, loff_t off,
 			     loff_t len, bool unmap)
 {
+	int ret;
+
 	switch (type) {
 	case VIRTIO_BLK_T_FLUSH:
 		return vfs_fsync(file, 0);
 	case VIRTIO_BLK_T_DISCARD:
 		if (S_ISBLK(file_inode(file)->i_mode))
 			return vhost_blk_discard_bdev(file, off, len);
-		return vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
-				     FALLOC_FL_KEEP_SIZE, off, len);
+		ret = vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
+				    FALLOC_FL_KEEP_SIZE, off, len);
+		/* A hint, as on block devices without discard. */
+		return ret == -EOPNOTSUPP ? 0 : ret;
 	default:
 		return vhost_blk_write_zeroes(file, off, len, unmap);
 	}

@@ -462,6 +462,56 @@ TEST(append_backend_writes_in_place)
 	unlink(BACKING);
 }
 
+/*
+ * A backing file system without fallocate (ramfs): a discard is a hint
+ * and succeeds without touching the data; write-zeroes is unsupported, so
+ * the driver can fall back to writing zeroes.
+ */
+TEST(discard_and_write_zeroes_without_fallocate)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	const char *dir = "/tmp/vhost-ramfs", *path = "/tmp/vhost-ramfs/disk";
+	struct virtio_blk_discard_write_zeroes *seg;
+	uint8_t *buf, back[4096];
+	struct vblk b;
+	int fd;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	mkdir(dir, 0700);
+	if (mount("ramfs", dir, "ramfs", 0, NULL))
+		SKIP(return, "no ramfs: %s", strerror(errno));
+	fd = make_backing(path, 1 << 20, O_RDWR);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, sizeof(back), 4096);
+	seg = vblk_alloc(&b, sizeof(*seg), 16);
+	ASSERT_TRUE(buf && seg);
+	fill(buf, sizeof(back), 13);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 8, buf,
+					   sizeof(back)));
+	seg->sector = 8;
+	seg->num_sectors = 8;
+	seg->flags = 0;
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_DISCARD, 0,
+					   seg, sizeof(*seg)));
+	EXPECT_EQ(VIRTIO_BLK_S_UNSUPP, vblk_do(&b, 0,
+					       VIRTIO_BLK_T_WRITE_ZEROES, 0,
+					       seg, sizeof(*seg)));
+	seg->flags = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	EXPECT_EQ(VIRTIO_BLK_S_UNSUPP, vblk_do(&b, 0,
+					       VIRTIO_BLK_T_WRITE_ZEROES, 0,
+					       seg, sizeof(*seg)));
+	ASSERT_EQ((ssize_t)sizeof(back), pread(fd, back, sizeof(back),
+					       8 * SECTOR));
+	EXPECT_EQ(0, memcmp(buf, back, sizeof(back)));
+	vblk_close(&b);
+	close(fd);
+	unlink(path);
+	EXPECT_EQ(0, umount(dir));
+}
+
 /* Hostile rings: queue 0 is attacked, queue 1 must keep serving. */
 FIXTURE(hostile) {
 	struct vblk b;
