@@ -537,6 +537,36 @@ static void vhost_blk_out_iter(struct vhost_blk_req *req, unsigned int out,
 	}
 }
 
+/* The status byte: the last writable byte of the chain, or NULL. */
+static u8 __user *vhost_blk_status_ptr(const struct iovec *iov,
+				       unsigned int out, unsigned int in)
+{
+	unsigned int i;
+
+	for (i = out + in; i > out; i--)
+		if (iov[i - 1].iov_len)
+			return (u8 __user *)iov[i - 1].iov_base +
+			       iov[i - 1].iov_len - 1;
+	return NULL;
+}
+
+/*
+ * Answer the chain at @head with an I/O error without a request: there is
+ * no memory for one, or it is malformed.  A chain without a writable byte
+ * goes back unanswered; a driver must not send one.
+ */
+static void vhost_blk_fail(struct vhr_virtqueue *vq, int head,
+			   unsigned int out, unsigned int in)
+{
+	u8 __user *status = vhost_blk_status_ptr(vq->iov, out, in);
+
+	if (status && !put_user(VIRTIO_BLK_S_IOERR, status)) {
+		vhr_add_used(vq, head, 1);
+		return;
+	}
+	vhr_add_used(vq, head, 0);
+}
+
 /*
  * Handle one chain: @out readable iovecs (header, then data for writes),
  * @in writable ones (data for reads, then the status byte).
@@ -561,14 +591,13 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	if (out_len < sizeof(struct virtio_blk_outhdr) || !in_len) {
 		vhr_vq_err(vq, "vring %u: request %d without header or status\n",
 			   vq->index, head);
-		vhr_add_used(vq, head, 0);
+		vhost_blk_fail(vq, head, out, in);
 		return;
 	}
 
 	req = vhost_blk_req_alloc(bvq, out + in, nlog);
 	if (!req) {
-		/* Give the chain back; the driver sees it unanswered. */
-		vhr_add_used(vq, head, 0);
+		vhost_blk_fail(vq, head, out, in);
 		return;
 	}
 	memcpy(req->iov, vq->iov, (out + in) * sizeof(struct iovec));
@@ -582,15 +611,7 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	req->len = 0;
 	req->ret = 0;
 
-	/* The status byte is the last writable byte; in_len says there is one. */
-	req->status_ptr = NULL;
-	for (i = out + in; i > out; i--) {
-		if (req->iov[i - 1].iov_len) {
-			req->status_ptr = (u8 __user *)req->iov[i - 1].iov_base +
-					  req->iov[i - 1].iov_len - 1;
-			break;
-		}
-	}
+	req->status_ptr = vhost_blk_status_ptr(req->iov, out, in);
 
 	atomic_inc(&bvq->inflight);
 	atomic_inc(&blk->inflight);
