@@ -37,6 +37,8 @@
 #define VHOST_BLK_SEG_MAX	254
 #define VHOST_BLK_SECTOR	512
 #define VHOST_BLK_MAX_DISCARD	BIT(22)		/* sectors per segment */
+/* Requests a vring may start in one turn of the worker. */
+#define VHOST_BLK_WEIGHT	256
 /* Requests of at most this many iovecs and no dirty log are recycled. */
 #define VHOST_BLK_CACHED_IOV	8
 
@@ -680,7 +682,7 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 	struct vhr_virtqueue *vq = container_of(work, struct vhr_virtqueue,
 						poll_work);
 	struct vhost_blk_vq *bvq = to_bvq(vq);
-	unsigned int out, in, nlog;
+	unsigned int out, in, nlog, n;
 	struct blk_plug plug;
 	struct file *file;
 	int head;
@@ -691,7 +693,12 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 		goto out;
 	vhr_disable_notify(vq);
 	blk_start_plug(&plug);
-	for (;;) {
+	for (n = 0;; n++) {
+		if (n == VHOST_BLK_WEIGHT) {
+			/* The other vrings and the completions get a turn. */
+			vhr_work_queue(&bvq->blk->dev, &vq->poll_work);
+			break;
+		}
 		head = vhr_get_vq_desc(vq, vq->iov, VHR_MAX_IOV, &out, &in,
 				       vhr_logging(vq) ? vq->log : NULL, &nlog);
 		if (head < 0)
