@@ -893,11 +893,15 @@ static long vhost_blk_ioctl(struct file *f, unsigned int cmd,
 		/* Requests of the vring complete before its base is read. */
 		if (copy_from_user(&s, argp, sizeof(s)))
 			return -EFAULT;
-		if (s.index < VHOST_BLK_MAX_VQS &&
-		    !vhr_dev_check_owner(&blk->dev)) {
+		if (s.index >= VHOST_BLK_MAX_VQS)
+			break;
+		/* Against RESET_OWNER, which frees the worker. */
+		mutex_lock(&blk->dev.mutex);
+		if (!vhr_dev_check_owner(&blk->dev)) {
 			idx = array_index_nospec(s.index, VHOST_BLK_MAX_VQS);
 			vhost_blk_drain_vq(&blk->vqs[idx]);
 		}
+		mutex_unlock(&blk->dev.mutex);
 		break;
 	}
 
