@@ -433,13 +433,14 @@ void vhr_dev_free(struct vhr_dev *dev)
 	}
 }
 
-/* Device-wide changes happen with every vring locked. */
+/* Device-wide changes happen with every vring locked (and @dev->mutex). */
 static void vhr_lock_vqs(struct vhr_dev *dev)
 {
 	int i;
 
+	lockdep_assert_held(&dev->mutex);
 	for (i = 0; i < dev->nvqs; i++)
-		mutex_lock(&dev->vqs[i]->mutex);
+		mutex_lock_nest_lock(&dev->vqs[i]->mutex, &dev->mutex);
 }
 
 static void vhr_unlock_vqs(struct vhr_dev *dev)
