@@ -93,6 +93,8 @@ struct vhost_blk_req {
 	};
 	struct vhost_blk_vq *bvq;
 	u16 head;
+	u16 nr_out;			/* readable iovecs, then writable ones */
+	u16 nr_in;
 	bool cached;			/* goes back to bvq->free */
 	u8 status;
 	u8 __user *status_ptr;
@@ -198,6 +200,9 @@ static void vhost_blk_req_done(struct vhost_blk_req *req)
 			   vq->index, req->head);
 	if (req->nr_log)
 		vhr_log_write(vq, req->log, req->nr_log);
+	else if (unlikely(vhr_logging(vq)))
+		/* Taken before logging began: its buffers count all the same. */
+		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in);
 	vhr_add_used(vq, req->head, req->used_len);
 	vhost_blk_req_free(req);
 }
@@ -608,6 +613,8 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	req->nr_log = nlog;
 	req->bvq = bvq;
 	req->head = head;
+	req->nr_out = out;
+	req->nr_in = in;
 	req->status = VIRTIO_BLK_S_OK;
 	req->used_len = 1;
 	req->len = 0;

@@ -904,6 +904,53 @@ int vhr_log_write(struct vhr_virtqueue *vq, struct vhr_log *log,
 	return 0;
 }
 
+/**
+ * vhr_log_write_iov() - mark the guest pages behind buffers, if logging
+ * @vq:  the vring, locked
+ * @iov: buffers from vhr_get_vq_desc(), in the owner's address space
+ * @n:   number of @iov
+ *
+ * For a chain taken before logging was turned on, whose guest ranges were
+ * not recorded: each buffer (which lies in one region) is mapped back
+ * through the memory table.
+ *
+ * Return: 0 or a negative errno (the log is unusable).
+ */
+int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
+		      unsigned int n)
+{
+	struct vhr_dev *dev = vq->dev;
+	struct vhr_mem *mem = dev->mem;
+	unsigned int i, j;
+	int ret;
+
+	if (!vhr_logging(vq) || !dev->log_base_set || !mem)
+		return 0;
+	for (i = 0; i < n; i++) {
+		u64 ua = (u64)(uintptr_t)iov[i].iov_base;
+
+		for (j = 0; j < mem->nregions && iov[i].iov_len; j++) {
+			const struct vhr_mem_region *r = &mem->regions[j];
+			u64 off = ua - r->uaddr;
+
+			if (off >= r->size)
+				continue;
+			ret = vhr_log_range(dev, r->gpa + off,
+					    min_t(u64, iov[i].iov_len,
+						  r->size - off));
+			if (ret) {
+				vhr_vq_err(vq, "vring %u: cannot write the dirty log\n",
+					   vq->index);
+				return ret;
+			}
+			break;
+		}
+	}
+	if (dev->log_ctx)
+		kvmarm_eventfd_signal(dev->log_ctx);
+	return 0;
+}
+
 static void vhr_log_used(struct vhr_virtqueue *vq, size_t off, size_t len)
 {
 	if (!vhr_logging(vq) || !vq->log_used || !vq->dev->log_base_set)

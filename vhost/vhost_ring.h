@@ -150,6 +150,8 @@ bool vhr_enable_notify(struct vhr_virtqueue *vq);
 void vhr_disable_notify(struct vhr_virtqueue *vq);
 int vhr_log_write(struct vhr_virtqueue *vq, struct vhr_log *log,
 		  unsigned int log_num);
+int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
+		      unsigned int n);
 bool vhr_vq_is_ready(struct vhr_virtqueue *vq);
 
 static inline bool vhr_has_feature(struct vhr_virtqueue *vq, int bit)

@@ -1225,6 +1225,65 @@ TEST(discard_on_block_device)
 	EXPECT_EQ(0, nullb_remove("vhostdiscard", node));
 }
 
+/*
+ * Dirty logging turned on while a read waits in a slow disk (null_blk,
+ * 200 ms per request): the read was taken before logging began, and the
+ * page it writes is marked all the same when it completes.
+ */
+TEST(dirty_log_starts_during_io)
+{
+	static const char *const slow_disk[] = {
+		"size", "64", "irqmode", "2", "completion_nsec", "200000000",
+		NULL
+	};
+	struct vblk_opts o = {
+		.nvq = 1, .num = 8, .arena_size = 4 << 20,
+		.features = FEATURES, .gpa_base = 1ULL << 30,
+	};
+	const char *node = "/tmp/vhostlog-nullb";
+	uint64_t page, feat;
+	struct vblk_req r;
+	uint8_t *bitmap, *data;
+	struct vblk b;
+	int fd, ret;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	ret = nullb_make("vhostlog", node, slow_disk);
+	if (ret == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_EQ(0, ret);
+	fd = open(node, O_RDWR | O_DIRECT | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	bitmap = mmap(NULL, 64 << 10, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bitmap);
+	o.log_base = (uintptr_t)bitmap;
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	data = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, data);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, data, 4096, 1,
+				 false));
+	vblk_kick(&b, 0);
+	usleep(50000);		/* the read waits in null_blk */
+	feat = b.features | (1ULL << VHOST_F_LOG_ALL);
+	ASSERT_EQ(0, ioctl(b.fd, VHOST_SET_FEATURES, &feat));
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	page = vblk_gpa(&b, data) / 4096;
+	EXPECT_TRUE(bitmap[page / 8] & (1 << (page % 8)))
+		TH_LOG("page of the read not marked");
+	page = vblk_gpa(&b, r.status) / 4096;
+	EXPECT_TRUE(bitmap[page / 8] & (1 << (page % 8)))
+		TH_LOG("page of the status not marked");
+	vblk_close(&b);
+	close(fd);
+	munmap(bitmap, 64 << 10);
+	EXPECT_EQ(0, nullb_remove("vhostlog", node));
+}
+
 /* FIFREEZE or FITHAW @dir in a child; false if it did not end in @secs. */
 static bool freeze_ioctl(const char *dir, unsigned long req, int secs)
 {
