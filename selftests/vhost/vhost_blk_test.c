@@ -1021,6 +1021,52 @@ static double elapsed(const struct timespec *t0)
 	return t.tv_sec - t0->tv_sec + (t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* nullb_make(), then the disk opened O_DIRECT: its fd, or -errno. */
+static int nullb_open(const char *name, const char *node,
+		      const char *const *attrs)
+{
+	int fd, ret;
+
+	ret = nullb_make(name, node, attrs);
+	if (ret)
+		return ret;
+	fd = open(node, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	ret = -errno;
+	nullb_remove(name, node);
+	return ret;
+}
+
+/*
+ * On a disk that takes 200 ms for every request: submit @slow of @type
+ * (with @data of @len) on queue 0, right after it a 4 KiB read of @sector
+ * into @buf on queue 1, and wait for both.  Both succeed, and the read
+ * does not wait for the slow request: it completes in less than 0.35 s.
+ */
+static void read_behind(struct __test_metadata *_metadata, struct vblk *b,
+			struct vblk_req *slow, uint32_t type, void *data,
+			size_t len, struct vblk_req *rd, uint64_t sector,
+			void *buf)
+{
+	struct timespec t0;
+	double t_rd;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, vblk_submit(b, 0, slow, type, 0, data, len, len ? 1 : 0,
+				 false));
+	vblk_kick(b, 0);
+	ASSERT_EQ(0, vblk_submit(b, 1, rd, VIRTIO_BLK_T_IN, sector, buf, 4096,
+				 1, false));
+	vblk_kick(b, 1);
+	ASSERT_EQ(0, vblk_complete(b, 1, rd, 5000));
+	t_rd = elapsed(&t0);
+	ASSERT_EQ(0, vblk_complete(b, 0, slow, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *slow->status);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *rd->status);
+	EXPECT_GT(0.35, t_rd) TH_LOG("read done after %.3f s", t_rd);
+}
+
 /* A disk that takes 200 ms for every request. */
 static const char *const slow_disk[] = {
 	"size", "64", "irqmode", "2", "completion_nsec", "200000000", NULL
@@ -1098,20 +1144,16 @@ TEST(flush_does_not_hold_up_other_queues)
 	struct vblk_opts o = { .nvq = 2, .num = 16, .features = FEATURES };
 	const char *node = "/tmp/vhostflush-nullb";
 	struct vblk_req *flush, *rd;
-	struct timespec t0;
 	struct vblk b;
-	double t_rd;
 	void *buf;
-	int fd, ret;
+	int fd;
 
 	if (access("/dev/vhost-blk", R_OK | W_OK))
 		SKIP(return, "/dev/vhost-blk missing");
-	ret = nullb_make("vhostflush", node, cached_disk);
-	if (ret == -ENOENT)
+	fd = nullb_open("vhostflush", node, cached_disk);
+	if (fd == -ENOENT)
 		SKIP(return, "no null_blk configfs");
-	ASSERT_EQ(0, ret);
-	fd = open(node, O_RDWR | O_DIRECT | O_CLOEXEC);
-	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
 	o.backend_fd = fd;
 	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
 	flush = vblk_alloc(&b, sizeof(*flush), 64);
@@ -1124,19 +1166,8 @@ TEST(flush_does_not_hold_up_other_queues)
 	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 8, buf,
 					   4096));
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ASSERT_EQ(0, vblk_submit(&b, 0, flush, VIRTIO_BLK_T_FLUSH, 0, NULL, 0,
-				 0, false));
-	vblk_kick(&b, 0);
-	ASSERT_EQ(0, vblk_submit(&b, 1, rd, VIRTIO_BLK_T_IN, 8, buf, 4096, 1,
-				 false));
-	vblk_kick(&b, 1);
-	ASSERT_EQ(0, vblk_complete(&b, 1, rd, 5000));
-	t_rd = elapsed(&t0);
-	ASSERT_EQ(0, vblk_complete(&b, 0, flush, 5000));
-	EXPECT_EQ(VIRTIO_BLK_S_OK, *flush->status);
-	EXPECT_EQ(VIRTIO_BLK_S_OK, *rd->status);
-	EXPECT_GT(0.35, t_rd) TH_LOG("read done after %.3f s", t_rd);
+	read_behind(_metadata, &b, flush, VIRTIO_BLK_T_FLUSH, NULL, 0, rd, 8,
+		    buf);
 	vblk_close(&b);
 	close(fd);
 	EXPECT_EQ(0, nullb_remove("vhostflush", node));
@@ -1161,19 +1192,15 @@ TEST(discard_on_block_device)
 	struct virtio_blk_discard_write_zeroes *seg;
 	struct vblk_req *dis, *rd;
 	uint8_t *buf, *zero;
-	struct timespec t0;
 	struct vblk b;
-	double t_rd;
-	int fd, ret;
+	int fd;
 
 	if (access("/dev/vhost-blk", R_OK | W_OK))
 		SKIP(return, "/dev/vhost-blk missing");
-	ret = nullb_make("vhostdiscard", node, slow_disk);
-	if (ret == -ENOENT)
+	fd = nullb_open("vhostdiscard", node, slow_disk);
+	if (fd == -ENOENT)
 		SKIP(return, "no null_blk configfs");
-	ASSERT_EQ(0, ret);
-	fd = open(node, O_RDWR | O_DIRECT | O_CLOEXEC);
-	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
 	o.backend_fd = fd;
 	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
 	dis = vblk_alloc(&b, sizeof(*dis), 64);
@@ -1191,19 +1218,8 @@ TEST(discard_on_block_device)
 	seg->sector = 8;
 	seg->num_sectors = 8;
 	seg->flags = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ASSERT_EQ(0, vblk_submit(&b, 0, dis, VIRTIO_BLK_T_DISCARD, 0, seg,
-				 sizeof(*seg), 1, false));
-	vblk_kick(&b, 0);
-	ASSERT_EQ(0, vblk_submit(&b, 1, rd, VIRTIO_BLK_T_IN, 1024, buf, 4096,
-				 1, false));
-	vblk_kick(&b, 1);
-	ASSERT_EQ(0, vblk_complete(&b, 1, rd, 5000));
-	t_rd = elapsed(&t0);
-	ASSERT_EQ(0, vblk_complete(&b, 0, dis, 5000));
-	EXPECT_EQ(VIRTIO_BLK_S_OK, *dis->status);
-	EXPECT_EQ(VIRTIO_BLK_S_OK, *rd->status);
-	EXPECT_GT(0.35, t_rd) TH_LOG("read done after %.3f s", t_rd);
+	read_behind(_metadata, &b, dis, VIRTIO_BLK_T_DISCARD, seg, sizeof(*seg),
+		    rd, 1024, buf);
 
 	/* Discarded: zeroes; the next 4 KiB, then written zeroes, too. */
 	seg->sector = 16;
@@ -1245,16 +1261,14 @@ TEST(dirty_log_starts_during_io)
 	struct vblk_req r;
 	uint8_t *bitmap, *data;
 	struct vblk b;
-	int fd, ret;
+	int fd;
 
 	if (access("/dev/vhost-blk", R_OK | W_OK))
 		SKIP(return, "/dev/vhost-blk missing");
-	ret = nullb_make("vhostlog", node, slow_disk);
-	if (ret == -ENOENT)
+	fd = nullb_open("vhostlog", node, slow_disk);
+	if (fd == -ENOENT)
 		SKIP(return, "no null_blk configfs");
-	ASSERT_EQ(0, ret);
-	fd = open(node, O_RDWR | O_DIRECT | O_CLOEXEC);
-	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
 	bitmap = mmap(NULL, 64 << 10, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, bitmap);
