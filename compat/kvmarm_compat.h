@@ -3,7 +3,9 @@
  * kvmarm_compat.h - the kernel-version differences kvmarm-io builds across.
  *
  * Out-of-tree only: the in-tree patch series replaces every helper here by
- * the newest kernel's own API.  Supported: Linux 6.1 to 6.12.
+ * the newest kernel's own API.  Supported: Linux 6.1 to 7.3.  Features
+ * that distributions backport are probed in the headers by Kbuild
+ * (KVMARM_HAVE_*) rather than told from the version.
  */
 #ifndef KVMARM_COMPAT_H
 #define KVMARM_COMPAT_H
@@ -70,6 +72,20 @@ int kvmarm_platform_remove_shim(struct platform_device *pdev)	\
 
 #ifndef KVMARM_PLATFORM_REMOVE_SHIM
 #define KVMARM_PLATFORM_REMOVE_SHIM(fn)
+#endif
+
+/*
+ * From 6.19 the VFIO core answers VFIO_DEVICE_GET_REGION_INFO itself and
+ * asks the driver through vfio_device_ops.get_region_info_caps (probed:
+ * KVMARM_HAVE_REGION_INFO_CAPS); a driver that answers it in .ioctl is
+ * never asked, and the ioctl fails with EINVAL.  Drivers implement the op
+ * and name it with KVMARM_REGION_INFO_OP(); their .ioctl answers for
+ * older kernels through the same function.
+ */
+#ifdef KVMARM_HAVE_REGION_INFO_CAPS
+#define KVMARM_REGION_INFO_OP(fn)	.get_region_info_caps = (fn),
+#else
+#define KVMARM_REGION_INFO_OP(fn)
 #endif
 
 /*

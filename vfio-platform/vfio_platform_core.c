@@ -193,22 +193,36 @@ static long vfio_platform_ioctl_get_info(struct vfio_platform_device *vdev,
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
+static int vfio_platform_get_region_info_caps(struct vfio_device *core,
+					      struct vfio_region_info *info,
+					      struct vfio_info_cap *caps)
+{
+	struct vfio_platform_device *vdev = to_vpdev(core);
+
+	if (info->index >= vdev->num_regions)
+		return -EINVAL;
+	info->offset = VFIO_PLATFORM_INDEX_TO_OFFSET(info->index);
+	info->size = vdev->regions[info->index].size;
+	info->flags = vdev->regions[info->index].flags;
+	info->cap_offset = 0;
+	return 0;
+}
+
+/* Kernels whose VFIO core passes VFIO_DEVICE_GET_REGION_INFO on (< 6.19). */
 static long vfio_platform_ioctl_region_info(struct vfio_platform_device *vdev,
 					    void __user *arg)
 {
-	struct vfio_region_info info;
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_region_info info;
+	int ret;
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	if (info.index >= vdev->num_regions)
-		return -EINVAL;
-	info.offset = VFIO_PLATFORM_INDEX_TO_OFFSET(info.index);
-	info.size = vdev->regions[info.index].size;
-	info.flags = vdev->regions[info.index].flags;
-	info.cap_offset = 0;
+	ret = vfio_platform_get_region_info_caps(&vdev->vdev, &info, NULL);
+	if (ret)
+		return ret;
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
@@ -452,6 +466,7 @@ const struct vfio_device_ops vfio_platform_ops = {
 	.open_device	= vfio_platform_open_device,
 	.close_device	= vfio_platform_close_device,
 	.ioctl		= vfio_platform_ioctl,
+	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
 	.read		= vfio_platform_read,
 	.write		= vfio_platform_write,
 	.mmap		= vfio_platform_mmap,
