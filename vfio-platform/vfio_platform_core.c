@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/of.h>
+#include <linux/platform_device.h>
 #include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -117,6 +118,92 @@ static void vfio_platform_regions_unmap(struct vfio_platform_device *vdev)
 			vdev->regions[i].ioaddr = NULL;
 		}
 	}
+}
+
+struct vfio_platform_span {
+	struct device *self;
+	resource_size_t start;
+	resource_size_t end;
+};
+
+/* Whether a platform device other than span->self has MMIO in the span. */
+static int vfio_platform_dev_in_span(struct device *dev, void *data)
+{
+	struct vfio_platform_span *span = data;
+	struct platform_device *pdev = to_platform_device(dev);
+	unsigned int i;
+
+	if (dev == span->self)
+		return 0;
+	for (i = 0; i < pdev->num_resources; i++) {
+		struct resource *r = &pdev->resource[i];
+
+		if (resource_type(r) == IORESOURCE_MEM &&
+		    r->start <= span->end && r->end >= span->start)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A region that starts on a page boundary but ends inside a page can be
+ * mapped as whole pages if nothing else lives in the rest of its last
+ * page.  Devices created from the device tree are not in the resource
+ * tree until a driver claims them, so look for them on the platform bus
+ * (AMBA devices are in the tree); then claim the rest of the page beside
+ * the device's resource, so that no driver can take it while the region
+ * may be mapped.
+ */
+static bool vfio_platform_claim_tail(struct vfio_platform_device *vdev,
+				     struct vfio_platform_region *r,
+				     struct resource *res)
+{
+	struct vfio_platform_span span = {
+		.self = vdev->dev,
+		.start = r->addr + r->size,
+		.end = PAGE_ALIGN(r->addr + r->size) - 1,
+	};
+	struct resource *tail;
+
+	if (bus_for_each_dev(&platform_bus_type, NULL, &span,
+			     vfio_platform_dev_in_span))
+		goto in_use;
+	tail = kzalloc(sizeof(*tail), GFP_KERNEL);
+	if (!tail)
+		return false;
+	tail->name = "vfio-platform sub-page";
+	tail->start = span.start;
+	tail->end = span.end;
+	tail->flags = IORESOURCE_MEM;
+	if (request_resource(res->parent ?: &iomem_resource, tail)) {
+		kfree(tail);
+		goto in_use;
+	}
+	r->tail = tail;
+	return true;
+
+in_use:
+	dev_info(vdev->dev,
+		 "region at %pa: another device shares its last page, not mappable\n",
+		 &r->addr);
+	return false;
+}
+
+static void vfio_platform_regions_free(struct vfio_platform_device *vdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < vdev->num_regions; i++) {
+		struct resource *tail = vdev->regions[i].tail;
+
+		if (tail) {
+			release_resource(tail);
+			kfree(tail);
+		}
+	}
+	kfree(vdev->regions);
+	vdev->regions = NULL;
+	vdev->num_regions = 0;
 }
 
 static int vfio_platform_open_device(struct vfio_device *core)
@@ -429,11 +516,13 @@ static int vfio_platform_mmap(struct vfio_device *core,
 	    (vma->vm_flags & VM_WRITE))
 		return -EINVAL;
 
+	/* Whole pages: the rest of a sub-page region's page is ours. */
 	req_len = vma->vm_end - vma->vm_start;
 	pgoff = vma->vm_pgoff &
 		((1ULL << (VFIO_PLATFORM_OFFSET_SHIFT - PAGE_SHIFT)) - 1);
 	req_start = pgoff << PAGE_SHIFT;
-	if (req_start >= r->size || req_len > r->size - req_start)
+	if (req_start >= PAGE_ALIGN(r->size) ||
+	    req_len > PAGE_ALIGN(r->size) - req_start)
 		return -EINVAL;
 
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
@@ -449,8 +538,7 @@ static void vfio_platform_release(struct vfio_device *core)
 	struct vfio_platform_device *vdev = to_vpdev(core);
 
 	vfio_platform_irq_cleanup(vdev);
-	kfree(vdev->regions);
-	vdev->regions = NULL;
+	vfio_platform_regions_free(vdev);
 	if (vdev->num_clks > 0)
 		clk_bulk_put_all(vdev->num_clks, vdev->clks);
 	vdev->num_clks = 0;
@@ -484,6 +572,7 @@ static int vfio_platform_regions_init(struct vfio_platform_device *vdev)
 	vdev->regions = kcalloc(n, sizeof(*vdev->regions), GFP_KERNEL);
 	if (!vdev->regions)
 		return -ENOMEM;
+	vdev->num_regions = n;
 	for (i = 0; i < n; i++) {
 		struct vfio_platform_region *r = &vdev->regions[i];
 
@@ -493,10 +582,11 @@ static int vfio_platform_regions_init(struct vfio_platform_device *vdev)
 		r->flags = VFIO_REGION_INFO_FLAG_READ;
 		if (!(res->flags & IORESOURCE_READONLY))
 			r->flags |= VFIO_REGION_INFO_FLAG_WRITE;
-		if (PAGE_ALIGNED(r->addr) && PAGE_ALIGNED(r->size))
+		if (!PAGE_ALIGNED(r->addr) || !r->size)
+			continue;
+		if (PAGE_ALIGNED(r->size) || vfio_platform_claim_tail(vdev, r, res))
 			r->flags |= VFIO_REGION_INFO_FLAG_MMAP;
 	}
-	vdev->num_regions = n;
 	return 0;
 }
 

@@ -20,11 +20,23 @@
 
 struct vfio_platform_device;
 
+/**
+ * struct vfio_platform_region - one MMIO resource of the device
+ * @addr:    physical address
+ * @size:    size in bytes, as the device tree or ACPI gives it
+ * @flags:   VFIO_REGION_INFO_FLAG_*
+ * @ioaddr:  kernel mapping, made on the first read or write
+ * @tail:    the rest of the region's last page, held so that no other
+ *           device can appear there, when the region ends inside a page
+ *           (a 4 KiB peripheral under 16 KiB or 64 KiB pages): with it the
+ *           whole page can be mapped to userspace
+ */
 struct vfio_platform_region {
 	phys_addr_t		addr;
 	resource_size_t		size;
-	u32			flags;		/* VFIO_REGION_INFO_FLAG_* */
-	void __iomem		*ioaddr;	/* mapped on first access */
+	u32			flags;
+	void __iomem		*ioaddr;
+	struct resource		*tail;
 };
 
 struct vfio_platform_irq {

@@ -490,8 +490,8 @@ static int vhost_blk_get_id(struct vhost_blk_req *req, struct file *file)
 	char id[VIRTIO_BLK_ID_BYTES] = {};
 	size_t n = min_t(size_t, req->len, sizeof(id));
 
-	snprintf(id, sizeof(id), "vhost-blk-%lx",
-		 file_inode(file)->i_ino);
+	snprintf(id, sizeof(id), "vhost-blk-%llx",
+		 (unsigned long long)file_inode(file)->i_ino);
 	if (copy_to_iter(id, n, &req->iter) != n)
 		return -EFAULT;
 	req->used_len = n + 1;

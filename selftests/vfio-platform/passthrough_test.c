@@ -29,7 +29,8 @@
 
 #define RTC_BUS		"amba"
 #define RTC_DEV		"9010000.pl031"
-#define PAGE		4096
+/* The kernel's page size: the RTC's page is mapped whole. */
+#define PAGE		((size_t)sysconf(_SC_PAGESIZE))
 #define GUEST_SPI	10			/* irqfd GSI: INTID 42 */
 #define ROUNDS_DIRECT	20
 #define ROUNDS_TRAPPED	5
