@@ -44,7 +44,8 @@
 #define RTC_ICR		0x1c
 #define RTC_PERIPHID0	0xfe0
 
-#define PAGE		4096
+/* The kernel's page size: 4, 16 or 64 KiB on arm64. */
+#define PAGE		((size_t)sysconf(_SC_PAGESIZE))
 
 static uint32_t rd32(int fd, uint64_t off)
 {
@@ -190,6 +191,57 @@ TEST_F(rtc, info)
 	EXPECT_NE(NULL, strstr(info, "compatible arm,pl031\n")) TH_LOG("%s", info);
 	EXPECT_NE(NULL, strstr(info, "region 0 0x9010000 0x1000\n")) TH_LOG("%s", info);
 	EXPECT_NE(NULL, strstr(info, "irq 0 level high\n")) TH_LOG("%s", info);
+}
+
+static int iomem_has(const char *needle)
+{
+	char line[256];
+	int found = 0;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !!strstr(line, needle);
+	fclose(f);
+	return found;
+}
+
+/*
+ * The PL031's 4 KiB region under larger pages: the rest of its page is
+ * claimed while the device is bound, so the whole page maps and the
+ * registers sit at the start of it; past that page nothing maps.
+ */
+TEST_F(rtc, sub_page_region_maps_whole_page)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	int claimed = PAGE > 0x1000;
+	uint32_t dr;
+	void *p;
+
+	TH_LOG("page size %zu KiB", PAGE / 1024);
+	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	EXPECT_EQ(0x1000, ri.size);
+	EXPECT_TRUE(ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	EXPECT_EQ(claimed, iomem_has("vfio-platform sub-page"));
+
+	self->map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->v.device, 0);
+	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("mmap of one %zu-byte page: %s",
+						PAGE, strerror(errno));
+	dr = rd32(self->v.device, RTC_DR);
+	EXPECT_LE(dr, mmio_rd(self->map, RTC_DR));
+	EXPECT_GE(dr + 2, mmio_rd(self->map, RTC_DR));
+	EXPECT_EQ(0x31, mmio_rd(self->map, RTC_PERIPHID0));
+	p = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, self->v.device, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+
+	/* Released with the device. */
+	munmap(self->map, PAGE);
+	self->map = MAP_FAILED;
+	vfio_close(&self->v);
+	ASSERT_EQ(0, vfio_restore(RTC_BUS, RTC_DEV));
+	EXPECT_EQ(0, iomem_has("vfio-platform sub-page"));
 }
 
 TEST_F(rtc, read_counter)
