@@ -10,38 +10,109 @@ LINUX_SRC=$CACHE/linux-source
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
-# All cached kernels, one ABI name per line (6.1 first).
+# A cached kernel is named by its release (uname -r: 6.12.118+deb13-arm64,
+# 7.3.4+deb13-arm64-16k).  $CACHE/kernels.list has one line per kernel:
+#   name abi flavour version suite     (7.x-16k 7.3.4+deb13 arm64-16k ...)
+
+# All cached kernels, one release per line (oldest first).
 kernel_abis() {
 	[ -f "$CACHE/kernels.list" ] || die "no kernels cached: run scripts/setup"
-	awk '{ print $2 }' "$CACHE/kernels.list"
+	awk '{ print $2 "-" $3 }' "$CACHE/kernels.list"
 }
 
-# Resolve a series ("6.12") or an ABI ("6.12.117+deb12") to the ABI name.
+# Resolve a name ("6.12", "7.x-16k"), a series ("7.3"), an ABI
+# ("7.3.4+deb13", the 4 KiB flavour) or a release to the release.
 resolve_abi() {
-	local want=$1 s abi ver
+	local want=$1 name abi flavour ver suite
 	[ -f "$CACHE/kernels.list" ] || die "no kernels cached: run scripts/setup"
-	while read -r s abi ver; do
-		if [ "$want" = "$s" ] || [ "$want" = "$abi" ]; then
-			echo "$abi"
-			return 0
-		fi
+	while read -r name abi flavour ver suite; do
+		case $want in
+		"$name" | "$abi-$flavour") ;;
+		"$abi" | "${abi%.*}" | "${abi%.*+*}") [ "$flavour" = arm64 ] || continue ;;
+		"${abi%.*+*}-16k") [ "$flavour" = arm64-16k ] || continue ;;
+		*) continue ;;
+		esac
+		echo "$abi-$flavour"
+		return 0
 	done <"$CACHE/kernels.list"
 	die "kernel '$want' is not cached (have: $(kernel_abis | tr '\n' ' '))"
 }
 
-series_of() {
-	awk -v a="$1" '$2 == a { print $1 }' "$CACHE/kernels.list"
+kfield() {	# release field-number
+	awk -v r="$1" -v f="$2" '$2 "-" $3 == r { print $f }' "$CACHE/kernels.list"
 }
+series_of() { kfield "$1" 1; }
+kabi() { kfield "$1" 2; }
+ksuite() { kfield "$1" 5; }
 
 kroot() { echo "$CACHE/kernels/$1/root"; }
-kdir() { echo "$(kroot "$1")/usr/src/linux-headers-$1-${2:-arm64}"; }
-krelease() { echo "$1-arm64"; }
-kimage() { echo "$(kroot "$1")/boot/vmlinuz-$1-arm64"; }
-kmoddir() { echo "$(kroot "$1")/lib/modules/$1-arm64"; }
+# Headers: the release's own (arm64), or the amd64 flavour of its ABI.
+kdir() {	# release [arm64|amd64]
+	case ${2:-arm64} in
+	arm64) echo "$(kroot "$1")/usr/src/linux-headers-$1" ;;
+	*) echo "$(kroot "$1")/usr/src/linux-headers-$(kabi "$1")-$2" ;;
+	esac
+}
+krelease() { echo "$1"; }
+kimage() {
+	local r
+	r=$(kroot "$1")
+	if [ -f "$r/boot/vmlinuz-$1" ]; then
+		echo "$r/boot/vmlinuz-$1"
+	else
+		echo "$r/usr/lib/modules/$1/vmlinuz.unsigned"
+	fi
+}
+kmoddir() { echo "$(kroot "$1")/lib/modules/$1"; }
+# Page size of a cached kernel, in bytes.
+kpagesize() {
+	local s
+	s=$(sed -n 's/^CONFIG_ARM64_PAGE_SHIFT=//p' "$(kdir "$1")/.config")
+	echo $((1 << ${s:-12}))
+}
 
 # Our out-of-tree modules built for a kernel (after scripts/build).
-built_modules() {	# abi
+built_modules() {	# release
 	local d=$OUT/$1/arm64/src
 	[ -d "$d" ] || return 0
 	find "$d" -name '*.ko' | sort
+}
+
+# Debian 13's kernels are configured with gcc-14, whose flags Debian 12's
+# gcc 12 refuses: they build in the Debian 13 build root that scripts/setup
+# makes.  needs_buildroot KDIR is true for those.
+BUILDROOT=$CACHE/buildroot/root
+needs_buildroot() {	# kdir
+	local v
+	v=$(sed -n 's/^CONFIG_GCC_VERSION=//p' "$1/.config")
+	[ "${v:-0}" -ge 130000 ]
+}
+
+# Run a command in the build root, with this tree, the cache, the output
+# folder and /tmp at the same paths as outside (a private mount namespace:
+# nothing stays mounted).
+in_buildroot() {	# command...
+	[ -f "$CACHE/buildroot/.done" ] || die "no build root: run scripts/setup"
+	mkdir -p "$OUT"
+	unshare --mount --propagation private -- /bin/bash -c '
+		set -e
+		br=$1 top=$2 cache=$3 out=$4 cwd=$5
+		shift 5
+		for d in /dev /proc /sys /tmp "$top" "$cache" "$out"; do
+			mkdir -p "$br$d"
+			mount --rbind "$d" "$br$d"
+		done
+		exec chroot "$br" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			/bin/sh -c '\''cd "$0" 2>/dev/null || cd /; exec "$@"'\'' \
+			"$cwd" "$@"
+	' in_buildroot "$BUILDROOT" "$TOP" "$CACHE" "$OUT" "$PWD" "$@"
+}
+
+# make for a kernel tree, with the compiler its headers were built with.
+kmake() {	# kdir make-args...
+	if needs_buildroot "$1"; then
+		in_buildroot make -C "$@"
+	else
+		make -C "$@"
+	fi
 }
