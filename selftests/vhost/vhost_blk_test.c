@@ -1459,13 +1459,17 @@ TEST_F_TIMEOUT(blk, integrity_loop_device_direct, 600)
  * UNMAP the range may be deallocated, and the loop device punches a hole
  * into the file; without, it stays allocated.  Both read back as zeroes.
  * (UNMAP first: a loop device on tmpfs drops write-zeroes altogether after
- * the first one that must not unmap, as tmpfs cannot zero a range.)
+ * the first one that must not unmap, as tmpfs cannot zero a range.)  tmpfs
+ * deallocates whole pages only, so the ranges are a page of the kernel's
+ * (4, 16 or 64 KiB) each.
  */
 TEST_F(blk, write_zeroes_unmap_on_block_device)
 {
 	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	const size_t pg = sysconf(_SC_PAGESIZE);
+	const uint64_t start = 1024, hole = start, zeroed = start + 2 * pg / SECTOR;
 	struct virtio_blk_discard_write_zeroes *seg;
-	size_t len = 64 << 10;
+	size_t len = 4 * pg;
 	uint8_t *buf, *expect;
 	struct vblk b;
 	int lfd, bfd;
@@ -1482,27 +1486,26 @@ TEST_F(blk, write_zeroes_unmap_on_block_device)
 	ASSERT_TRUE(buf && seg && expect);
 	fill(buf, len, 11);
 	memcpy(expect, buf, len);
-	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 1024, buf,
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, start, buf,
 					   len));
 
-	seg->sector = 1024;
-	seg->num_sectors = 8;
+	seg->sector = hole;
+	seg->num_sectors = pg / SECTOR;
 	seg->flags = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
 	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_WRITE_ZEROES,
 					   0, seg, sizeof(*seg)));
-	seg->sector = 1040;
+	seg->sector = zeroed;
 	seg->flags = 0;
 	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_WRITE_ZEROES,
 					   0, seg, sizeof(*seg)));
-	memset(expect, 0, 4096);
-	memset(expect + 8192, 0, 4096);
-	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 1024, buf,
+	memset(expect + (hole - start) * SECTOR, 0, pg);
+	memset(expect + (zeroed - start) * SECTOR, 0, pg);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, start, buf,
 					   len));
 	EXPECT_EQ(0, memcmp(buf, expect, len));
-	EXPECT_EQ(1024 * SECTOR, lseek(self->backing, 1024 * SECTOR,
-				       SEEK_HOLE));
-	EXPECT_EQ(1040 * SECTOR, lseek(self->backing, 1040 * SECTOR,
-				       SEEK_DATA));
+	EXPECT_EQ(hole * SECTOR, lseek(self->backing, hole * SECTOR, SEEK_HOLE));
+	EXPECT_EQ(zeroed * SECTOR, lseek(self->backing, zeroed * SECTOR,
+					 SEEK_DATA));
 	free(expect);
 	vblk_close(&b);
 	loop_detach(bfd, lfd);
