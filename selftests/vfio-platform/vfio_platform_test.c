@@ -34,7 +34,11 @@
 #define RTC_HOST	"rtc-pl031"
 #define VIRTIO_BUS	"platform"
 #define VIRTIO_DEV	"a000000.virtio_mmio"
+/* The transport the test host's device tree puts behind the SMMU. */
+#define SMMU_DEV	"a000200.virtio_mmio"
 #define DMA_LESS_PARAM	"/sys/module/vfio_platform/parameters/dma_less"
+#define UNSAFE_IRQ_PARAM \
+	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
 
 /* PL031 registers */
 #define RTC_DR		0x00
@@ -193,6 +197,22 @@ TEST_F(rtc, info)
 	EXPECT_NE(NULL, strstr(info, "irq 0 level high\n")) TH_LOG("%s", info);
 }
 
+/* Kilobytes of memory pinned for this process (VFIO type1 DMA maps). */
+static long vm_locked_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 static int iomem_has(const char *needle)
 {
 	char line[256];
@@ -242,6 +262,91 @@ TEST_F(rtc, sub_page_region_maps_whole_page)
 	vfio_close(&self->v);
 	ASSERT_EQ(0, vfio_restore(RTC_BUS, RTC_DEV));
 	EXPECT_EQ(0, iomem_has("vfio-platform sub-page"));
+}
+
+/*
+ * A platform device behind the SMMU (the test host's device tree gives
+ * one virtio-mmio transport an "iommus" property) gets a normal VFIO
+ * group: it has its IOMMU group before vfio-platform binds, it is not
+ * taken for DMA-less, and type1 pins what it maps, until unmap or close.
+ */
+TEST(smmu_group_device)
+{
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	const size_t len = 1 << 20;
+	char path[256], link[256], msg[128];
+	struct vfio_dev v;
+	long before;
+	ssize_t n;
+	void *mem;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/platform/devices/%s/iommu_group",
+		 SMMU_DEV);
+	if (access(path, F_OK))
+		SKIP(return, "no platform device behind the SMMU (%s)", SMMU_DEV);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = '\0';
+
+	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "\n"));
+	ret = vfio_bind(VIRTIO_BUS, SMMU_DEV, "vfio-platform");
+	ASSERT_EQ(0, ret) TH_LOG("binding %s: %s", SMMU_DEV, strerror(-ret));
+	snprintf(msg, sizeof(msg), "%s: vfio-platform: 1 region(s), 1 IRQ(s)\n",
+		 SMMU_DEV);
+	EXPECT_TRUE(kmsg_has(msg)) TH_LOG("not registered as a normal group");
+	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("%s", path);
+
+	/*
+	 * A wired-interrupt device has no MSI domain, so type1 cannot tell
+	 * its MSIs isolated and refuses it until the administrator allows
+	 * it, as for upstream's vfio-platform on arm64.  Kernels before 6.2
+	 * took an ITS anywhere in the system as isolation for every device.
+	 */
+	ASSERT_EQ(0, sysfs_write(UNSAFE_IRQ_PARAM, "N"));
+	ret = vfio_open(&v, VIRTIO_BUS, SMMU_DEV);
+	if (ret) {
+		EXPECT_EQ(EPERM, errno) TH_LOG("%s", v.err);
+		vfio_close(&v);
+		ASSERT_EQ(0, sysfs_write(UNSAFE_IRQ_PARAM, "Y"));
+		ret = vfio_open(&v, VIRTIO_BUS, SMMU_DEV);
+		sysfs_write(UNSAFE_IRQ_PARAM, "N");
+	} else {
+		TH_LOG("type1 took the GIC ITS as MSI isolation (before 6.2)");
+	}
+	ASSERT_EQ(0, ret) TH_LOG("%s", v.err);
+	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_GET_INFO, &di));
+	EXPECT_EQ(VFIO_DEVICE_FLAGS_PLATFORM, di.flags);
+	EXPECT_EQ(0x74726976, rd32(v.device, 0));
+
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	before = vm_locked_kb();
+	map.vaddr = (uintptr_t)mem;
+	map.iova = 0x100000;
+	map.size = len;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	ASSERT_EQ(0, ioctl(v.container, VFIO_IOMMU_MAP_DMA, &map))
+		TH_LOG("MAP_DMA: %s", strerror(errno));
+	EXPECT_EQ(before + (long)(len >> 10), vm_locked_kb())
+		TH_LOG("the mapping is not pinned for the SMMU");
+	unmap.iova = map.iova;
+	unmap.size = len;
+	ASSERT_EQ(0, ioctl(v.container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	EXPECT_EQ(len, unmap.size);
+	EXPECT_EQ(before, vm_locked_kb());
+
+	/* Closing the container tears a mapping down. */
+	ASSERT_EQ(0, ioctl(v.container, VFIO_IOMMU_MAP_DMA, &map));
+	EXPECT_EQ(before + (long)(len >> 10), vm_locked_kb());
+	vfio_close(&v);
+	EXPECT_EQ(before, vm_locked_kb());
+	munmap(mem, len);
+	EXPECT_EQ(0, vfio_restore(VIRTIO_BUS, SMMU_DEV));
 }
 
 TEST_F(rtc, read_counter)
