@@ -17,7 +17,7 @@ DEV=9010000.pl031
 SYSDEV=/sys/bus/$BUS/devices/$DEV
 WORK=/tmp/qemu-passthrough
 L2=${L2_DIR:-/l2}
-TIMEOUT=${L2_TIMEOUT:-400}
+TIMEOUT=${L2_TIMEOUT:-150}
 
 n=0
 pass=0
@@ -48,6 +48,16 @@ for need in "$RELEASES" /dev/kvm "$L2/vmlinuz" "$L2/initrd.cpio.gz" "$SYSDEV"; d
 		exit 4
 	fi
 done
+# On a host with 16 KiB pages the emulated machine starts no Linux guest
+# under KVM at all (its vCPU never exits, whatever the guest's page size,
+# QEMU release or transparent huge pages), while the small guests of
+# passthrough_test run there.  Say so instead of timing out.
+page_kb=$(awk '/^KernelPageSize:/ { print $2; exit }' /proc/self/smaps)
+if [ "${page_kb:-4}" != 4 ]; then
+	echo "ok 1 # SKIP the emulated host runs no Linux guest under KVM with $page_kb KiB pages"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
+	exit 4
+fi
 nrel=$(wc -l <"$RELEASES")
 echo "1..$((2 + 5 * nrel))"
 
