@@ -67,7 +67,8 @@ kmoddir() { echo "$(kroot "$1")/lib/modules/$1"; }
 # Page size of a cached kernel, in bytes.
 kpagesize() {
 	local s
-	s=$(sed -n 's/^CONFIG_ARM64_PAGE_SHIFT=//p' "$(kdir "$1")/.config")
+	s=$(sed -n 's/^CONFIG_\(ARM64_\)\{0,1\}PAGE_SHIFT=//p' "$(kdir "$1")/.config" |
+		head -n 1)
 	echo $((1 << ${s:-12}))
 }
 
