@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/of.h>
+#include <linux/of_address.h>
 #include <linux/platform_device.h>
 #include <linux/pm_runtime.h>
 #include <linux/slab.h>
@@ -120,72 +121,96 @@ static void vfio_platform_regions_unmap(struct vfio_platform_device *vdev)
 	}
 }
 
+static bool mmap_sub_page;
+module_param(mmap_sub_page, bool, 0644);
+MODULE_PARM_DESC(mmap_sub_page,
+		 "Map a region that ends inside a page (a 4 KiB device under 16 or 64 KiB pages) as the whole page when no known device has MMIO in the rest of it. Only where that rest is known to be unused: on some SoCs an access to an address no device decodes raises an SError (default: off)");
+
 struct vfio_platform_span {
-	struct device *self;
 	resource_size_t start;
 	resource_size_t end;
 };
 
-/* Whether a platform device other than span->self has MMIO in the span. */
-static int vfio_platform_dev_in_span(struct device *dev, void *data)
+static bool vfio_platform_in_span(const struct vfio_platform_span *span,
+				  const struct resource *r)
 {
-	struct vfio_platform_span *span = data;
+	return resource_type(r) == IORESOURCE_MEM &&
+	       r->start <= span->end && r->end >= span->start;
+}
+
+/* Whether a platform device has MMIO in the span. */
+static int vfio_platform_pdev_in_span(struct device *dev, void *data)
+{
 	struct platform_device *pdev = to_platform_device(dev);
 	unsigned int i;
 
-	if (dev == span->self)
-		return 0;
-	for (i = 0; i < pdev->num_resources; i++) {
-		struct resource *r = &pdev->resource[i];
-
-		if (resource_type(r) == IORESOURCE_MEM &&
-		    r->start <= span->end && r->end >= span->start)
+	for (i = 0; i < pdev->num_resources; i++)
+		if (vfio_platform_in_span(data, &pdev->resource[i]))
 			return 1;
-	}
 	return 0;
 }
 
 /*
- * A region that starts on a page boundary but ends inside a page can be
- * mapped as whole pages if nothing else lives in the rest of its last
- * page.  Devices created from the device tree are not in the resource
- * tree until a driver claims them, so look for them on the platform bus
- * (AMBA devices are in the tree); then claim the rest of the page beside
- * the device's resource, so that no driver can take it while the region
- * may be mapped.
+ * Whether any device-tree node, enabled or not, has a register range in
+ * the span: this also finds devices that never become platform devices
+ * (interrupt controllers and clocks set up early, which map their
+ * registers without claiming them).
+ */
+static bool vfio_platform_of_in_span(const struct vfio_platform_span *span)
+{
+	struct device_node *np = NULL;
+	struct resource res;
+	int i;
+
+	while ((np = of_find_all_nodes(np))) {
+		for (i = 0; !of_address_to_resource(np, i, &res); i++) {
+			if (vfio_platform_in_span(span, &res)) {
+				of_node_put(np);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * With mmap_sub_page, a region that starts on a page boundary but ends
+ * inside a page is mapped as whole pages when nothing else is known to
+ * live in the rest of its last page: no device-tree node and no platform
+ * device (of this device or another) has MMIO there, and the rest of the
+ * page can be claimed busy and exclusive, so that no driver and no
+ * /dev/mem user can take it while the region may be mapped.
  */
 static bool vfio_platform_claim_tail(struct vfio_platform_device *vdev,
-				     struct vfio_platform_region *r,
-				     struct resource *res)
+				     struct vfio_platform_region *r)
 {
 	struct vfio_platform_span span = {
-		.self = vdev->dev,
 		.start = r->addr + r->size,
 		.end = PAGE_ALIGN(r->addr + r->size) - 1,
 	};
-	struct resource *tail;
+	const char *why;
 
-	if (bus_for_each_dev(&platform_bus_type, NULL, &span,
-			     vfio_platform_dev_in_span))
-		goto in_use;
-	tail = kzalloc(sizeof(*tail), GFP_KERNEL);
-	if (!tail)
+	if (!READ_ONCE(mmap_sub_page))
 		return false;
-	tail->name = "vfio-platform sub-page";
-	tail->start = span.start;
-	tail->end = span.end;
-	tail->flags = IORESOURCE_MEM;
-	if (request_resource(res->parent ?: &iomem_resource, tail)) {
-		kfree(tail);
+	why = "a device-tree node has registers there";
+	if (vfio_platform_of_in_span(&span))
 		goto in_use;
-	}
-	r->tail = tail;
+	why = "a platform device has registers there";
+	if (bus_for_each_dev(&platform_bus_type, NULL, &span,
+			     vfio_platform_pdev_in_span))
+		goto in_use;
+	why = "it is in use";
+	r->tail = request_mem_region_exclusive(span.start,
+					       span.end - span.start + 1,
+					       "vfio-platform sub-page");
+	if (!r->tail)
+		goto in_use;
 	return true;
 
 in_use:
 	dev_info(vdev->dev,
-		 "region at %pa: another device shares its last page, not mappable\n",
-		 &r->addr);
+		 "region at %pa is not mappable: it ends inside a page, and the rest of that page [%pa-%pa] is not free (%s)\n",
+		 &r->addr, &span.start, &span.end, why);
 	return false;
 }
 
@@ -196,10 +221,8 @@ static void vfio_platform_regions_free(struct vfio_platform_device *vdev)
 	for (i = 0; i < vdev->num_regions; i++) {
 		struct resource *tail = vdev->regions[i].tail;
 
-		if (tail) {
-			release_resource(tail);
-			kfree(tail);
-		}
+		if (tail)
+			release_mem_region(tail->start, resource_size(tail));
 	}
 	kfree(vdev->regions);
 	vdev->regions = NULL;
@@ -300,6 +323,7 @@ static long vfio_platform_ioctl_region_info(struct vfio_platform_device *vdev,
 					    void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_info_cap caps = {};
 	struct vfio_region_info info;
 	int ret;
 
@@ -307,7 +331,11 @@ static long vfio_platform_ioctl_region_info(struct vfio_platform_device *vdev,
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	ret = vfio_platform_get_region_info_caps(&vdev->vdev, &info, NULL);
+	ret = vfio_platform_get_region_info_caps(&vdev->vdev, &info, &caps);
+	/* No region has capabilities: nothing to copy after the header. */
+	if (!ret && WARN_ON_ONCE(caps.size))
+		ret = -EINVAL;
+	kfree(caps.buf);
 	if (ret)
 		return ret;
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
@@ -584,7 +612,7 @@ static int vfio_platform_regions_init(struct vfio_platform_device *vdev)
 			r->flags |= VFIO_REGION_INFO_FLAG_WRITE;
 		if (!PAGE_ALIGNED(r->addr) || !r->size)
 			continue;
-		if (PAGE_ALIGNED(r->size) || vfio_platform_claim_tail(vdev, r, res))
+		if (PAGE_ALIGNED(r->size) || vfio_platform_claim_tail(vdev, r))
 			r->flags |= VFIO_REGION_INFO_FLAG_MMAP;
 	}
 	return 0;

@@ -26,10 +26,10 @@ struct vfio_platform_device;
  * @size:    size in bytes, as the device tree or ACPI gives it
  * @flags:   VFIO_REGION_INFO_FLAG_*
  * @ioaddr:  kernel mapping, made on the first read or write
- * @tail:    the rest of the region's last page, held so that no other
- *           device can appear there, when the region ends inside a page
- *           (a 4 KiB peripheral under 16 KiB or 64 KiB pages): with it the
- *           whole page can be mapped to userspace
+ * @tail:    the rest of the region's last page, claimed busy and exclusive
+ *           when the region ends inside a page (a 4 KiB peripheral under
+ *           16 KiB or 64 KiB pages) and the mmap_sub_page parameter lets
+ *           the whole page be mapped to userspace
  */
 struct vfio_platform_region {
 	phys_addr_t		addr;
