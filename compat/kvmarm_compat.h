@@ -85,6 +85,9 @@ int kvmarm_platform_remove_shim(struct platform_device *pdev)	\
 #ifdef KVMARM_HAVE_REGION_INFO_CAPS
 #define KVMARM_REGION_INFO_OP(fn)	.get_region_info_caps = (fn),
 #else
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#error "6.19+ VFIO calls get_region_info_caps; the Kbuild probe did not find it"
+#endif
 #define KVMARM_REGION_INFO_OP(fn)
 #endif
 
