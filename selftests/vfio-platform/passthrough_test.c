@@ -29,6 +29,7 @@
 
 #define RTC_BUS		"amba"
 #define RTC_DEV		"9010000.pl031"
+#define SUB_PAGE_PARAM	"/sys/module/vfio_platform/parameters/mmap_sub_page"
 /* The kernel's page size: the RTC's page is mapped whole. */
 #define PAGE		((size_t)sysconf(_SC_PAGESIZE))
 #define GUEST_SPI	10			/* irqfd GSI: INTID 42 */
@@ -66,6 +67,8 @@ FIXTURE_SETUP(pt)
 		SKIP(return, "KVM_CAP_IRQFD_RESAMPLE missing");
 	kg_set_param(&self->g, 0, 32 + GUEST_SPI);
 
+	/* With pages over 4 KiB the RTC's page is mapped whole (opt-in). */
+	ASSERT_EQ(0, sysfs_write(SUB_PAGE_PARAM, "Y"));
 	ret = vfio_bind(RTC_BUS, RTC_DEV, "vfio-amba");
 	ASSERT_EQ(0, ret) TH_LOG("binding %s: %s", RTC_DEV, strerror(-ret));
 	ASSERT_EQ(0, vfio_open(&self->v, RTC_BUS, RTC_DEV))
@@ -97,6 +100,7 @@ FIXTURE_TEARDOWN(pt)
 	if (self->resample >= 0)
 		close(self->resample);
 	vfio_restore(RTC_BUS, RTC_DEV);
+	sysfs_write(SUB_PAGE_PARAM, "N");
 }
 
 struct exit_counts {
