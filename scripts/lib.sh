@@ -103,7 +103,8 @@ in_buildroot() {	# command...
 			mkdir -p "$br$d"
 			mount --rbind "$d" "$br$d"
 		done
-		exec chroot "$br" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		exec chroot "$br" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+			PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			/bin/sh -c '\''cd "$0" 2>/dev/null || cd /; exec "$@"'\'' \
 			"$cwd" "$@"
 	' in_buildroot "$BUILDROOT" "$TOP" "$CACHE" "$OUT" "$PWD" "$@"
