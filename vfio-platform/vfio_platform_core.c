@@ -158,6 +158,7 @@ static int vfio_platform_pdev_in_span(struct device *dev, void *data)
  */
 static bool vfio_platform_of_in_span(const struct vfio_platform_span *span)
 {
+#ifdef CONFIG_OF
 	struct device_node *np = NULL;
 	struct resource res;
 	int i;
@@ -170,6 +171,7 @@ static bool vfio_platform_of_in_span(const struct vfio_platform_span *span)
 			}
 		}
 	}
+#endif
 	return false;
 }
 
