@@ -124,7 +124,7 @@ static void vfio_platform_regions_unmap(struct vfio_platform_device *vdev)
 static bool mmap_sub_page;
 module_param(mmap_sub_page, bool, 0644);
 MODULE_PARM_DESC(mmap_sub_page,
-		 "Map a region that ends inside a page (a 4 KiB device under 16 or 64 KiB pages) as the whole page when no known device has MMIO in the rest of it. Only where that rest is known to be unused: on some SoCs an access to an address no device decodes raises an SError (default: off)");
+		 "Map a region that ends inside a page (a 4 KiB device under 16 or 64 KiB pages) as the whole page when no known device has MMIO in the rest of it; takes effect when a device is bound. Only where that rest is known to be unused: on some SoCs an access to an address no device decodes raises an SError (default: off)");
 
 struct vfio_platform_span {
 	resource_size_t start;
@@ -144,9 +144,10 @@ static int vfio_platform_pdev_in_span(struct device *dev, void *data)
 	struct platform_device *pdev = to_platform_device(dev);
 	unsigned int i;
 
-	for (i = 0; i < pdev->num_resources; i++)
+	for (i = 0; i < pdev->num_resources; i++) {
 		if (vfio_platform_in_span(data, &pdev->resource[i]))
 			return 1;
+	}
 	return 0;
 }
 
@@ -164,14 +165,35 @@ static bool vfio_platform_of_in_span(const struct vfio_platform_span *span)
 	int i;
 
 	while ((np = of_find_all_nodes(np))) {
-		for (i = 0; !of_address_to_resource(np, i, &res); i++) {
-			if (vfio_platform_in_span(span, &res)) {
+		for (i = 0; of_get_address(np, i, NULL, NULL); i++) {
+			/* I/O space, or not translatable to a CPU address. */
+			if (of_address_to_resource(np, i, &res))
+				continue;
+			if (resource_size(&res) &&
+			    vfio_platform_in_span(span, &res)) {
 				of_node_put(np);
 				return true;
 			}
 		}
 	}
 #endif
+	return false;
+}
+
+/*
+ * A claim goes into any resource that is registered but not busy: an
+ * AMBA device's, a PCI BAR nobody drives.  It is ours only if every
+ * resource it went into also holds the region itself.
+ */
+static bool vfio_platform_tail_inside_others(struct resource *tail,
+					     phys_addr_t addr)
+{
+	struct resource *p;
+
+	for (p = tail->parent; p && p != &iomem_resource; p = p->parent) {
+		if (addr < p->start || addr > p->end)
+			return true;
+	}
 	return false;
 }
 
@@ -192,8 +214,12 @@ static bool vfio_platform_claim_tail(struct vfio_platform_device *vdev,
 	};
 	const char *why;
 
-	if (!READ_ONCE(mmap_sub_page))
+	if (!READ_ONCE(mmap_sub_page)) {
+		dev_dbg(vdev->dev,
+			"region at %pa ends inside a page: read/write only (see mmap_sub_page)\n",
+			&r->addr);
 		return false;
+	}
 	why = "a device-tree node has registers there";
 	if (vfio_platform_of_in_span(&span))
 		goto in_use;
@@ -207,6 +233,12 @@ static bool vfio_platform_claim_tail(struct vfio_platform_device *vdev,
 					       "vfio-platform sub-page");
 	if (!r->tail)
 		goto in_use;
+	why = "it lies in another device's resource";
+	if (vfio_platform_tail_inside_others(r->tail, r->addr)) {
+		release_mem_region(span.start, span.end - span.start + 1);
+		r->tail = NULL;
+		goto in_use;
+	}
 	return true;
 
 in_use:
@@ -333,10 +365,8 @@ static long vfio_platform_ioctl_region_info(struct vfio_platform_device *vdev,
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+	/* No region has capabilities: nothing follows the header. */
 	ret = vfio_platform_get_region_info_caps(&vdev->vdev, &info, &caps);
-	/* No region has capabilities: nothing to copy after the header. */
-	if (!ret && WARN_ON_ONCE(caps.size))
-		ret = -EINVAL;
 	kfree(caps.buf);
 	if (ret)
 		return ret;
