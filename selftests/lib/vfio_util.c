@@ -31,6 +31,23 @@ int sysfs_write(const char *path, const char *val)
 	return ret;
 }
 
+int sysfs_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		ret = -errno;
+	else
+		buf[n] = '\0';
+	close(fd);
+	return ret;
+}
+
 int sysfs_driver(const char *bus, const char *dev, char *buf, size_t len)
 {
 	char path[PATH_MAX], link[PATH_MAX];

@@ -19,6 +19,8 @@ struct vfio_dev {
 
 /* Write @val to the sysfs file @path; 0, -errno or -EIO if short. */
 int sysfs_write(const char *path, const char *val);
+/* Read the sysfs file @path into @buf (NUL-terminated); 0 or -errno. */
+int sysfs_read(const char *path, char *buf, size_t len);
 /* Read the driver a device is bound to ("" when none); 0 or -errno. */
 int sysfs_driver(const char *bus, const char *dev, char *buf, size_t len);
 

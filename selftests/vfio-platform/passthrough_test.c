@@ -44,6 +44,7 @@ FIXTURE(pt) {
 	int trigger;
 	int resample;
 	struct kvm_irqfd irqfd;
+	char sub_page[8];
 };
 
 FIXTURE_SETUP(pt)
@@ -57,6 +58,7 @@ FIXTURE_SETUP(pt)
 	self->map = MAP_FAILED;
 	self->trigger = -1;
 	self->resample = -1;
+	self->sub_page[0] = '\0';
 	if (access("/dev/kvm", R_OK | W_OK))
 		SKIP(return, "/dev/kvm not available");
 	if (access("/sys/bus/amba/devices/" RTC_DEV, F_OK))
@@ -68,6 +70,8 @@ FIXTURE_SETUP(pt)
 	kg_set_param(&self->g, 0, 32 + GUEST_SPI);
 
 	/* With pages over 4 KiB the RTC's page is mapped whole (opt-in). */
+	ASSERT_EQ(0, sysfs_read(SUB_PAGE_PARAM, self->sub_page,
+				sizeof(self->sub_page)));
 	ASSERT_EQ(0, sysfs_write(SUB_PAGE_PARAM, "Y"));
 	ret = vfio_bind(RTC_BUS, RTC_DEV, "vfio-amba");
 	ASSERT_EQ(0, ret) TH_LOG("binding %s: %s", RTC_DEV, strerror(-ret));
@@ -100,7 +104,8 @@ FIXTURE_TEARDOWN(pt)
 	if (self->resample >= 0)
 		close(self->resample);
 	vfio_restore(RTC_BUS, RTC_DEV);
-	sysfs_write(SUB_PAGE_PARAM, "N");
+	if (self->sub_page[0])
+		sysfs_write(SUB_PAGE_PARAM, self->sub_page);
 }
 
 struct exit_counts {

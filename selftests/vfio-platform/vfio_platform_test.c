@@ -32,12 +32,16 @@
 #define RTC_DEV		"9010000.pl031"
 #define RTC_DRIVER	"vfio-amba"
 #define RTC_HOST	"rtc-pl031"
+#define RTC_PHYS	0x9010000
 #define VIRTIO_BUS	"platform"
 #define VIRTIO_DEV	"a000000.virtio_mmio"
 /* The transport the test host's device tree puts behind the SMMU. */
 #define SMMU_DEV	"a000200.virtio_mmio"
 #define DMA_LESS_PARAM	"/sys/module/vfio_platform/parameters/dma_less"
 #define SUB_PAGE_PARAM	"/sys/module/vfio_platform/parameters/mmap_sub_page"
+/* QEMU's fw-cfg, and a disabled node the test host puts in its page. */
+#define FW_CFG_DEV	"9020000.fw-cfg"
+#define TEST_NODE	"kvmarm-test@9020800"
 #define UNSAFE_IRQ_PARAM \
 	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
 
@@ -119,6 +123,7 @@ FIXTURE(rtc) {
 	struct vfio_dev v;
 	uint32_t *map;
 	int efd;
+	char sub_page[8];
 };
 
 FIXTURE_SETUP(rtc)
@@ -130,9 +135,12 @@ FIXTURE_SETUP(rtc)
 	self->v.device = -1;
 	self->map = MAP_FAILED;
 	self->efd = -1;
+	self->sub_page[0] = '\0';
 	if (access("/sys/bus/amba/devices/" RTC_DEV, F_OK))
 		SKIP(return, "no PL031 at " RTC_DEV);
 	/* With pages over 4 KiB the RTC's page is mapped whole (opt-in). */
+	ASSERT_EQ(0, sysfs_read(SUB_PAGE_PARAM, self->sub_page,
+				sizeof(self->sub_page)));
 	ASSERT_EQ(0, sysfs_write(SUB_PAGE_PARAM, "Y"));
 	ret = vfio_bind(RTC_BUS, RTC_DEV, RTC_DRIVER);
 	ASSERT_EQ(0, ret) TH_LOG("binding %s: %s", RTC_DEV, strerror(-ret));
@@ -150,7 +158,8 @@ FIXTURE_TEARDOWN(rtc)
 		close(self->efd);
 	vfio_close(&self->v);
 	vfio_restore(RTC_BUS, RTC_DEV);
-	sysfs_write(SUB_PAGE_PARAM, "N");
+	if (self->sub_page[0])
+		sysfs_write(SUB_PAGE_PARAM, self->sub_page);
 }
 
 /* Map the RTC's registers (region 0) shared, read-write. */
@@ -217,6 +226,24 @@ static long vm_locked_kb(void)
 	return kb;
 }
 
+/* Map and unmap one page of /dev/mem at @phys: 0 or -errno. */
+static int devmem_map(uint64_t phys)
+{
+	int fd = open("/dev/mem", O_RDONLY | O_SYNC | O_CLOEXEC);
+	int ret = 0;
+	void *p;
+
+	if (fd < 0)
+		return -errno;
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, phys);
+	if (p == MAP_FAILED)
+		ret = -errno;
+	else
+		munmap(p, PAGE);
+	close(fd);
+	return ret;
+}
+
 static int iomem_has(const char *needle)
 {
 	char line[256];
@@ -262,6 +289,9 @@ TEST_F(rtc, sub_page_region_maps_whole_page)
 	EXPECT_EQ(0x31, mmio_rd(self->map, RTC_PERIPHID0));
 	p = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, self->v.device, 0);
 	EXPECT_EQ(MAP_FAILED, p);
+	/* The claim is busy: /dev/mem may not map that page. */
+	if (sub_page)
+		EXPECT_EQ(-EPERM, devmem_map(RTC_PHYS));
 
 	/* Released with the device. */
 	munmap(self->map, PAGE);
@@ -281,6 +311,9 @@ TEST_F(rtc, sub_page_region_maps_whole_page)
 	EXPECT_EQ(sub_page, p == MAP_FAILED);
 	if (p != MAP_FAILED)
 		munmap(p, PAGE);
+	/* Nothing claimed: /dev/mem maps the page again. */
+	if (sub_page)
+		EXPECT_EQ(0, devmem_map(RTC_PHYS));
 }
 
 /*
@@ -598,8 +631,43 @@ TEST_F(rtc, reset)
 	EXPECT_LT(1600000000u, mmio_rd(self->map, RTC_DR));
 }
 
+/*
+ * fw-cfg's 24-byte region: the test host's device tree has a disabled node
+ * in the rest of its page.  A disabled node makes no device, so only the
+ * device-tree check can tell that the page is not free: with mmap_sub_page
+ * the region must still not map, on every page size.
+ */
+TEST(sub_page_region_next_to_a_device_tree_node)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	char sub_page[8];
+	struct vfio_dev v;
+	int ret;
+
+	if (access("/sys/bus/platform/devices/" FW_CFG_DEV, F_OK) ||
+	    access("/proc/device-tree/" TEST_NODE, F_OK))
+		SKIP(return, "no %s next to %s", TEST_NODE, FW_CFG_DEV);
+	ASSERT_EQ(0, sysfs_read(SUB_PAGE_PARAM, sub_page, sizeof(sub_page)));
+	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "qemu,fw-cfg-mmio"));
+	ASSERT_EQ(0, sysfs_write(SUB_PAGE_PARAM, "Y"));
+	ret = vfio_bind("platform", FW_CFG_DEV, "vfio-platform");
+	sysfs_write(SUB_PAGE_PARAM, sub_page);
+	sysfs_write(DMA_LESS_PARAM, "\n");
+	ASSERT_EQ(0, ret) TH_LOG("binding %s: %s", FW_CFG_DEV, strerror(-ret));
+	ASSERT_EQ(0, vfio_open(&v, "platform", FW_CFG_DEV)) TH_LOG("%s", v.err);
+	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	EXPECT_EQ(0x18, ri.size);
+	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
+		  ri.flags);
+	EXPECT_EQ(0, iomem_has("vfio-platform sub-page"));
+	EXPECT_TRUE(kmsg_has("is not free (a device-tree node has registers there)"));
+	vfio_close(&v);
+	EXPECT_EQ(0, vfio_restore("platform", FW_CFG_DEV));
+}
+
 TEST(dma_capable_device_needs_admission)
 {
+	char sub_page[8];
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 	struct vfio_region_info ri = { .argsz = sizeof(ri) };
 	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
@@ -616,9 +684,10 @@ TEST(dma_capable_device_needs_admission)
 	EXPECT_TRUE(kmsg_has("no IOMMU group and not known to be DMA-less"));
 
 	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "foo,bar virtio,mmio"));
+	ASSERT_EQ(0, sysfs_read(SUB_PAGE_PARAM, sub_page, sizeof(sub_page)));
 	ASSERT_EQ(0, sysfs_write(SUB_PAGE_PARAM, "Y"));
 	ret = vfio_bind(VIRTIO_BUS, VIRTIO_DEV, "vfio-platform");
-	sysfs_write(SUB_PAGE_PARAM, "N");
+	sysfs_write(SUB_PAGE_PARAM, sub_page);
 	ASSERT_EQ(0, ret) TH_LOG("dma_less did not admit it: %s", strerror(-ret));
 	ASSERT_EQ(0, vfio_open(&v, VIRTIO_BUS, VIRTIO_DEV)) TH_LOG("%s", v.err);
 
