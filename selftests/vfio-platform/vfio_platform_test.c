@@ -300,6 +300,10 @@ TEST_F(rtc, sub_page_region_maps_whole_page)
 	ASSERT_EQ(0, vfio_restore(RTC_BUS, RTC_DEV));
 	EXPECT_EQ(0, iomem_has("vfio-platform sub-page"));
 
+	/* The parameter is a boolean; anything else is refused. */
+	EXPECT_EQ(-EINVAL, sysfs_write(SUB_PAGE_PARAM, "maybe"));
+	EXPECT_EQ(-EINVAL, sysfs_write(SUB_PAGE_PARAM, "2"));
+
 	/* The default: nothing claimed, a sub-page region does not map. */
 	ASSERT_EQ(0, sysfs_write(SUB_PAGE_PARAM, "N"));
 	ASSERT_EQ(0, vfio_bind(RTC_BUS, RTC_DEV, RTC_DRIVER));
