@@ -53,6 +53,18 @@ kdir() {	# release [arm64|amd64]
 	*) echo "$(kroot "$1")/usr/src/linux-headers-$(kabi "$1")-$2" ;;
 	esac
 }
+# The amd64 release whose headers kdir KERNEL amd64 names.
+amd64_release() { echo "$(kabi "$1")-amd64"; }
+# Of the given kernels, one per amd64 header tree (the 16 KiB-page flavour
+# shares its ABI's), in order.
+amd64_kernels() {	# release...
+	local k seen=" "
+	for k in "$@"; do
+		case $seen in *" $(kabi "$k") "*) continue ;; esac
+		seen+="$(kabi "$k") "
+		echo "$k"
+	done
+}
 krelease() { echo "$1"; }
 kimage() {
 	local r
