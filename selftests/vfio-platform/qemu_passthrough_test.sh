@@ -15,7 +15,6 @@
 BUS=amba
 DEV=9010000.pl031
 SYSDEV=/sys/bus/$BUS/devices/$DEV
-WORK=/tmp/qemu-passthrough
 L2=${L2_DIR:-/l2}
 TIMEOUT=${L2_TIMEOUT:-150}
 
@@ -71,7 +70,7 @@ check "RTC bound to vfio-amba (was ${host:-unbound})" [ "$(driver_of)" = vfio-am
 # 2-6, with the QEMU of one Debian release.
 run_guest() {	# release version
 	export KVMARM_QEMU=$1
-	qv="QEMU $2 (Debian $1)"
+	qv="QEMU ${2%% *} (Debian $1)"
 	WORK=/tmp/qemu-passthrough-$1
 	# 2. Run the second-level guest with unmodified QEMU.
 	rm -rf "$WORK"
