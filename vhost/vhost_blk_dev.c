@@ -3,23 +3,17 @@
  * vhost-blk: an in-kernel virtio-blk backend.
  *
  * /dev/vhost-blk serves virtio-blk requests from a guest's virtqueues on a
- * regular file or a block device, without a trip through the VMM: reads
- * and writes are asynchronous kiocbs (many in flight per queue), flush is
- * an asynchronous cache flush on block devices.  Flush of files (fsync),
- * discard and write-zeroes (fallocate, or discard bios on block devices)
- * block, so they run on a workqueue.  Each queue is one vring with its own
- * call eventfd; all run on the device's worker, which belongs to the
- * owner's mm and cgroups.
+ * regular file or a block device, without a trip through the VMM.  The
+ * requests run in vblk_core (shared with vdpa-blk); this file reaches them
+ * in the owner's memory through user iovecs.  Each queue is one vring with
+ * its own call eventfd; all run on the device's worker, which belongs to
+ * the owner's mm and cgroups.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blkdev.h>
-#include <linux/cgroup.h>
-#include <linux/cred.h>
-#include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/kthread.h>
 #include <linux/llist.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -28,15 +22,12 @@
 #include <linux/slab.h>
 #include <linux/virtio_blk.h>
 #include <linux/vhost_blk.h>
-#include <linux/workqueue.h>
 
 #include "kvmarm_compat.h"
+#include "vblk_core.h"
 #include "vhost_ring.h"
 
 #define VHOST_BLK_MAX_VQS	16
-#define VHOST_BLK_SEG_MAX	254
-#define VHOST_BLK_SECTOR	512
-#define VHOST_BLK_MAX_DISCARD	BIT(22)		/* sectors per segment */
 /* Requests a vring may start in one turn of the worker. */
 #define VHOST_BLK_WEIGHT	256
 /* Requests of at most this many iovecs and no dirty log are recycled. */
@@ -70,64 +61,27 @@ struct vhost_blk {
 	struct vhr_dev dev;
 	struct vhost_blk_vq vqs[VHOST_BLK_MAX_VQS];
 	struct vhr_virtqueue *vq_ptrs[VHOST_BLK_MAX_VQS];
-	struct file *backend;
-	bool ro;
+	struct vblk_disk disk;		/* file NULL: no backend */
 	atomic_t inflight;
 	wait_queue_head_t inflight_wq;
 };
 
 struct vhost_blk_req {
-	struct llist_node node;
-	union {
-		struct kiocb iocb;		/* read, write */
-		struct {			/* see vhost_blk_slow_work() */
-			struct work_struct work;
-			struct file *file;
-			const struct cred *cred;
-			struct cgroup_subsys_state *blkcg;
-			loff_t off;
-			loff_t len;
-			u32 type;
-			bool unmap;	/* write zeroes may deallocate */
-		} slow;
-	};
+	struct vblk_req req;		/* the request core's part */
 	struct vhost_blk_vq *bvq;
 	u16 head;
 	u16 nr_out;			/* readable iovecs, then writable ones */
 	u16 nr_in;
 	bool cached;			/* goes back to bvq->free */
-	u8 status;
 	u8 __user *status_ptr;
-	size_t len;			/* data bytes expected */
-	long ret;
-	u32 used_len;
 	unsigned int nr_log;
-	struct iov_iter iter;
 	struct vhr_log *log;
 	struct iovec iov[];		/* then the log ranges */
 };
 
-/* Runs the requests that block; see vhost_blk_slow_work(). */
-static struct workqueue_struct *vhost_blk_wq;
-
 static struct vhost_blk_vq *to_bvq(struct vhr_virtqueue *vq)
 {
 	return container_of(vq, struct vhost_blk_vq, vq);
-}
-
-static u64 vhost_blk_capacity(struct file *file)
-{
-	return i_size_read(file->f_mapping->host);
-}
-
-/* Whole sectors from @sector on, @bytes long, all within the backend. */
-static bool vhost_blk_in_range(struct file *file, u64 sector, u64 bytes)
-{
-	u64 cap = vhost_blk_capacity(file);
-
-	return !(bytes % VHOST_BLK_SECTOR) &&
-	       sector <= cap / VHOST_BLK_SECTOR &&
-	       bytes <= cap - sector * VHOST_BLK_SECTOR;
 }
 
 /* Completion */
@@ -150,7 +104,7 @@ static struct vhost_blk_req *vhost_blk_req_alloc(struct vhost_blk_vq *bvq,
 		cached = true;
 		node = llist_del_first(&bvq->free);
 		if (node)
-			req = llist_entry(node, struct vhost_blk_req, node);
+			req = llist_entry(node, struct vhost_blk_req, req.node);
 		else
 			req = kmalloc(struct_size(req, iov, VHOST_BLK_CACHED_IOV),
 				      GFP_KERNEL_ACCOUNT);
@@ -168,7 +122,8 @@ static void vhost_blk_free_cache(struct vhost_blk_vq *bvq)
 {
 	struct vhost_blk_req *req, *tmp;
 
-	llist_for_each_entry_safe(req, tmp, llist_del_all(&bvq->free), node)
+	llist_for_each_entry_safe(req, tmp, llist_del_all(&bvq->free),
+				 req.node)
 		kfree(req);
 }
 
@@ -177,7 +132,7 @@ static void vhost_blk_req_free(struct vhost_blk_req *req)
 	struct vhost_blk_vq *bvq = req->bvq;
 
 	if (req->cached)
-		llist_add(&req->node, &bvq->free);
+		llist_add(&req->req.node, &bvq->free);
 	else
 		kfree(req);
 	/*
@@ -195,7 +150,7 @@ static void vhost_blk_req_done(struct vhost_blk_req *req)
 	struct vhost_blk_vq *bvq = req->bvq;
 	struct vhr_virtqueue *vq = &bvq->vq;
 
-	if (put_user(req->status, req->status_ptr))
+	if (put_user(req->req.status, req->status_ptr))
 		vhr_vq_err(vq, "vring %u: cannot write status of head %u\n",
 			   vq->index, req->head);
 	if (req->nr_log)
@@ -203,27 +158,8 @@ static void vhost_blk_req_done(struct vhost_blk_req *req)
 	else if (unlikely(vhr_logging(vq)))
 		/* Taken before logging began: its buffers count all the same. */
 		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in);
-	vhr_add_used(vq, req->head, req->used_len);
+	vhr_add_used(vq, req->head, req->req.used_len);
 	vhost_blk_req_free(req);
-}
-
-/*
- * A read, write or flush finished with @req->ret: answer it (vring
- * locked).
- */
-static void vhost_blk_rw_done(struct vhost_blk_req *req)
-{
-	if (req->ret >= 0 && req->ret == req->len) {
-		req->status = VIRTIO_BLK_S_OK;
-	} else if (req->ret == -EOPNOTSUPP) {
-		/* The driver falls back (e.g. writes zero pages). */
-		req->status = VIRTIO_BLK_S_UNSUPP;
-		req->used_len = 1;
-	} else {
-		req->status = VIRTIO_BLK_S_IOERR;
-		req->used_len = 1;
-	}
-	vhost_blk_req_done(req);
 }
 
 static void vhost_blk_done_work(struct vhr_work *work)
@@ -235,267 +171,32 @@ static void vhost_blk_done_work(struct vhr_work *work)
 
 	mutex_lock(&bvq->vq.mutex);
 	list = llist_reverse_order(llist_del_all(&bvq->done));
-	llist_for_each_entry_safe(req, tmp, list, node)
-		vhost_blk_rw_done(req);
+	llist_for_each_entry_safe(req, tmp, list, req.node) {
+		vblk_req_end(&req->req);
+		vhost_blk_req_done(req);
+	}
 	vhr_signal(&bvq->vq);
 	mutex_unlock(&bvq->vq.mutex);
 }
 
 /*
- * An asynchronous request finished, possibly in interrupt context: hand it
- * to the worker.  Once @req is on the done list it may be freed at any
- * time, so only @bvq is used after that; the RCU read side keeps the
- * device alive until this returns (see vhost_blk_drain()).
+ * A request that vblk_req_start() queued finished, possibly in interrupt
+ * context: hand it to the worker.  Once it is on the done list it may be
+ * freed at any time, so only @bvq is used after that; the RCU read side
+ * keeps the device alive until this returns (see vhost_blk_drain()).
  */
-static void vhost_blk_complete(struct vhost_blk_req *req, long ret)
+static void vhost_blk_complete(struct vblk_req *vreq)
 {
+	struct vhost_blk_req *req = container_of(vreq, struct vhost_blk_req,
+						 req);
 	struct vhost_blk_vq *bvq = req->bvq;
 
-	req->ret = ret;
 	rcu_read_lock();
 	/* The first on an empty list queues the work that takes them all. */
-	if (llist_add(&req->node, &bvq->done) &&
+	if (llist_add(&vreq->node, &bvq->done) &&
 	    !vhr_work_queue(&bvq->blk->dev, &bvq->done_work))
 		wake_up_all(&bvq->blk->inflight_wq); /* vhost_blk_drain() */
 	rcu_read_unlock();
-}
-
-static void vhost_blk_aio_complete(struct kiocb *iocb, long ret)
-{
-	/* A queued write kept the freeze protection until now. */
-	if (iocb->ki_flags & IOCB_WRITE)
-		kiocb_end_write(iocb);
-	vhost_blk_complete(container_of(iocb, struct vhost_blk_req, iocb),
-			   ret);
-}
-
-static void vhost_blk_flush_end_io(struct bio *bio)
-{
-	struct vhost_blk_req *req = bio->bi_private;
-	int ret = blk_status_to_errno(bio->bi_status);
-
-	bio_put(bio);
-	vhost_blk_complete(req, ret);
-}
-
-/* Requests */
-
-static int vhost_blk_rw(struct vhost_blk_req *req, struct file *file,
-			u64 sector, bool write)
-{
-	ssize_t ret;
-
-	if (!vhost_blk_in_range(file, sector, req->len))
-		return -EINVAL;
-	req->iocb = (struct kiocb) {
-		.ki_filp = file,
-		.ki_pos = sector * VHOST_BLK_SECTOR,
-		/* Sectors are addressed: an O_APPEND backend must not append. */
-		.ki_flags = (iocb_flags(file) & ~IOCB_APPEND) |
-			    KVMARM_IOCB_ALLOC_CACHE | (write ? IOCB_WRITE : 0),
-		.ki_complete = vhost_blk_aio_complete,
-		.ki_ioprio = get_current_ioprio(),
-	};
-	if (write)
-		ret = kvmarm_iocb_iter_write(file, &req->iocb, &req->iter);
-	else
-		ret = vfs_iocb_iter_read(file, &req->iocb, &req->iter);
-	if (ret != -EIOCBQUEUED) {
-		/* Done already (page cache, tmpfs): answer right here. */
-		req->ret = ret;
-		vhost_blk_rw_done(req);
-	}
-	return 0;
-}
-
-/*
- * Flush a block device without holding up the worker: the page cache is
- * written back here (nothing to do with O_DIRECT), then an empty
- * REQ_PREFLUSH bio flushes the device's cache and completes like a read.
- *
- * Return: 0 once submitted, the write-back error, or -EOPNOTSUPP for
- * other backends, which vhost_blk_slow_work() flushes.
- */
-static int vhost_blk_flush_bdev(struct vhost_blk_req *req, struct file *file)
-{
-	struct bio *bio;
-	int ret;
-
-	if (!S_ISBLK(file_inode(file)->i_mode))
-		return -EOPNOTSUPP;
-	ret = file_write_and_wait(file);
-	if (ret)
-		return ret;
-	bio = bio_alloc(I_BDEV(file->f_mapping->host), 0,
-			REQ_OP_WRITE | REQ_PREFLUSH, GFP_KERNEL);
-	bio->bi_private = req;
-	bio->bi_end_io = vhost_blk_flush_end_io;
-	req->len = 0;
-	submit_bio(bio);
-	return 0;
-}
-
-/*
- * Discard on a block device: the range leaves the page cache, then the
- * device may deallocate it.  One without discard is not asked: discard is
- * a hint.  (Punching a hole into a block device writes zeroes instead,
- * which devices that can only discard, like thin volumes, refuse.)
- */
-static int vhost_blk_discard_bdev(struct file *file, loff_t off, loff_t len)
-{
-	struct address_space *mapping = file->f_mapping;
-	struct block_device *bdev = I_BDEV(mapping->host);
-	int ret;
-
-	if (!bdev_max_discard_sectors(bdev))
-		return 0;
-	filemap_invalidate_lock(mapping);
-	truncate_inode_pages_range(mapping, off, off + len - 1);
-	ret = blkdev_issue_discard(bdev, off >> SECTOR_SHIFT,
-				   len >> SECTOR_SHIFT, GFP_KERNEL);
-	filemap_invalidate_unlock(mapping);
-	return ret;
-}
-
-/*
- * Write zeroes.  A punched hole reads as zeroes: in a file it frees the
- * blocks, on a block device it is a write-zeroes command that may
- * deallocate and has no fallback.  So it comes first when the driver
- * allows unmapping, and last otherwise, when the file system or device
- * cannot zero a range in place (tmpfs cannot).
- */
-static int vhost_blk_write_zeroes(struct file *file, loff_t off, loff_t len,
-				  bool unmap)
-{
-	int punch = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-	int zero = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-	int ret;
-
-	if (unmap) {
-		ret = vfs_fallocate(file, punch, off, len);
-		if (ret != -EOPNOTSUPP)
-			return ret;
-	}
-	ret = vfs_fallocate(file, zero, off, len);
-	if (ret == -EOPNOTSUPP && !unmap)
-		ret = vfs_fallocate(file, punch, off, len);
-	return ret;
-}
-
-static int vhost_blk_slow_op(struct file *file, u32 type, loff_t off,
-			     loff_t len, bool unmap)
-{
-	int ret;
-
-	switch (type) {
-	case VIRTIO_BLK_T_FLUSH:
-		return vfs_fsync(file, 0);
-	case VIRTIO_BLK_T_DISCARD:
-		if (S_ISBLK(file_inode(file)->i_mode))
-			return vhost_blk_discard_bdev(file, off, len);
-		ret = vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
-				    FALLOC_FL_KEEP_SIZE, off, len);
-		/* A hint, as on block devices without discard. */
-		return ret == -EOPNOTSUPP ? 0 : ret;
-	default:
-		return vhost_blk_write_zeroes(file, off, len, unmap);
-	}
-}
-
-/*
- * A flush of a file, a discard or a write-zeroes: the file system or the
- * block layer does them synchronously, for as long as they take.  They
- * run here, on vhost_blk_wq, so that the worker goes on with the other
- * requests of every queue.  No guest memory is touched; the worker's
- * credentials and blkio cgroup apply, as if it ran there.
- */
-static void vhost_blk_slow_work(struct work_struct *work)
-{
-	struct vhost_blk_req *req = container_of(work, struct vhost_blk_req,
-						 slow.work);
-	struct cgroup_subsys_state *blkcg = req->slow.blkcg;
-	const struct cred *cred = req->slow.cred, *old;
-	int ret;
-
-	old = override_creds(cred);
-	kthread_associate_blkcg(blkcg);
-	ret = vhost_blk_slow_op(req->slow.file, req->slow.type, req->slow.off,
-				req->slow.len, req->slow.unmap);
-	kthread_associate_blkcg(NULL);
-	revert_creds(old);
-	put_cred(cred);
-	if (blkcg)
-		css_put(blkcg);
-	vhost_blk_complete(req, ret);
-}
-
-/* Queue @req, of @type, for vhost_blk_slow_work(). */
-static void vhost_blk_slow(struct vhost_blk_req *req, struct file *file,
-			   u32 type, loff_t off, loff_t len, bool unmap)
-{
-	req->len = 0;
-	req->slow.file = file;
-	req->slow.type = type;
-	req->slow.off = off;
-	req->slow.len = len;
-	req->slow.unmap = unmap;
-	req->slow.cred = get_current_cred();
-#ifdef CONFIG_BLK_CGROUP
-	req->slow.blkcg = task_get_css(current, io_cgrp_id);
-#else
-	req->slow.blkcg = NULL;
-#endif
-	INIT_WORK(&req->slow.work, vhost_blk_slow_work);
-	queue_work(vhost_blk_wq, &req->slow.work);
-}
-
-/*
- * Check a discard or write-zeroes request and queue it.
- *
- * Return: 0 once queued (or done, for an empty range), or -EINVAL/-EFAULT
- * for a bad segment.
- */
-static int vhost_blk_discard(struct vhost_blk_req *req, struct file *file,
-			     u32 type)
-{
-	struct virtio_blk_discard_write_zeroes seg;
-	bool zeroes = type == VIRTIO_BLK_T_WRITE_ZEROES;
-	u64 sector, nr;
-	u32 flags;
-
-	if (req->len != sizeof(seg))
-		return -EINVAL;		/* max_discard_seg is 1 */
-	if (!copy_from_iter_full(&seg, sizeof(seg), &req->iter))
-		return -EFAULT;
-	sector = le64_to_cpu(seg.sector);
-	nr = le32_to_cpu(seg.num_sectors);
-	flags = le32_to_cpu(seg.flags);
-	if (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ||
-	    (!zeroes && flags) || nr > VHOST_BLK_MAX_DISCARD ||
-	    !vhost_blk_in_range(file, sector, nr * VHOST_BLK_SECTOR))
-		return -EINVAL;
-	if (!nr) {
-		req->len = 0;
-		vhost_blk_complete(req, 0);
-		return 0;
-	}
-	vhost_blk_slow(req, file, type, sector * VHOST_BLK_SECTOR,
-		       nr * VHOST_BLK_SECTOR,
-		       flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
-	return 0;
-}
-
-static int vhost_blk_get_id(struct vhost_blk_req *req, struct file *file)
-{
-	char id[VIRTIO_BLK_ID_BYTES] = {};
-	size_t n = min_t(size_t, req->len, sizeof(id));
-
-	snprintf(id, sizeof(id), "vhost-blk-%llx",
-		 (unsigned long long)file_inode(file)->i_ino);
-	if (copy_to_iter(id, n, &req->iter) != n)
-		return -EFAULT;
-	req->used_len = n + 1;
-	return 0;
 }
 
 /*
@@ -529,18 +230,19 @@ fault:
 	return -EFAULT;
 }
 
-/* Point @req->iter at the driver's data, after the header. */
+/* Point @req->req.iter at the driver's data, after the header. */
 static void vhost_blk_out_iter(struct vhost_blk_req *req, unsigned int out,
 			       size_t out_len)
 {
 	size_t hdr = sizeof(struct virtio_blk_outhdr);
+	struct iov_iter *iter = &req->req.iter;
 
 	if (req->iov[0].iov_len == hdr) {
-		iov_iter_init(&req->iter, WRITE, req->iov + 1, out - 1,
+		iov_iter_init(iter, WRITE, req->iov + 1, out - 1,
 			      out_len - hdr);
 	} else {
-		iov_iter_init(&req->iter, WRITE, req->iov, out, out_len);
-		iov_iter_advance(&req->iter, hdr);
+		iov_iter_init(iter, WRITE, req->iov, out, out_len);
+		iov_iter_advance(iter, hdr);
 	}
 }
 
@@ -578,8 +280,8 @@ static void vhost_blk_fail(struct vhr_virtqueue *vq, int head,
  * Handle one chain: @out readable iovecs (header, then data for writes),
  * @in writable ones (data for reads, then the status byte).
  */
-static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
-				 int head, unsigned int out, unsigned int in,
+static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
+				 unsigned int out, unsigned int in,
 				 unsigned int nlog)
 {
 	struct vhr_virtqueue *vq = &bvq->vq;
@@ -589,7 +291,6 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	unsigned int i;
 	u32 type;
 	u64 sector;
-	int ret = 0;
 
 	for (i = 0; i < out; i++)
 		out_len += vq->iov[i].iov_len;
@@ -615,73 +316,30 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, struct file *file,
 	req->head = head;
 	req->nr_out = out;
 	req->nr_in = in;
-	req->status = VIRTIO_BLK_S_OK;
-	req->used_len = 1;
-	req->len = 0;
-	req->ret = 0;
-
 	req->status_ptr = vhost_blk_status_ptr(req->iov, out, in);
 
 	atomic_inc(&bvq->inflight);
 	atomic_inc(&blk->inflight);
 
 	if (vhost_blk_get_hdr(req, out, out_len, &type, &sector)) {
-		req->status = VIRTIO_BLK_S_IOERR;
-		goto complete;
+		req->req.status = VIRTIO_BLK_S_IOERR;
+		req->req.used_len = 1;
+		vhost_blk_req_done(req);
+		return;
 	}
 
 	/* Data to the driver goes to the writable buffers but the status. */
-	if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID) {
-		iov_iter_init(&req->iter, READ, req->iov + out, in, in_len);
-		iov_iter_truncate(&req->iter, in_len - 1);
-		req->len = in_len - 1;
+	if (vblk_req_data_dir(type) == READ) {
+		iov_iter_init(&req->req.iter, READ, req->iov + out, in,
+			      in_len);
+		iov_iter_truncate(&req->req.iter, in_len - 1);
 	} else {
 		vhost_blk_out_iter(req, out, out_len);
-		req->len = out_len - sizeof(struct virtio_blk_outhdr);
 	}
-
-	switch (type) {
-	case VIRTIO_BLK_T_IN:
-		req->used_len = in_len;
-		ret = vhost_blk_rw(req, file, sector, false);
-		break;
-	case VIRTIO_BLK_T_OUT:
-		if (blk->ro) {
-			ret = -EROFS;
-			break;
-		}
-		ret = vhost_blk_rw(req, file, sector, true);
-		break;
-	case VIRTIO_BLK_T_FLUSH:
-		ret = vhost_blk_flush_bdev(req, file);
-		if (ret == -EOPNOTSUPP) {
-			vhost_blk_slow(req, file, type, 0, 0, false);
-			ret = 0;
-		}
-		break;
-	case VIRTIO_BLK_T_GET_ID:
-		ret = vhost_blk_get_id(req, file);
-		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
-		goto complete;
-	case VIRTIO_BLK_T_DISCARD:
-	case VIRTIO_BLK_T_WRITE_ZEROES:
-		if (blk->ro) {
-			ret = -EROFS;
-			break;
-		}
-		ret = vhost_blk_discard(req, file, type);
-		break;
-	default:
-		req->status = VIRTIO_BLK_S_UNSUPP;
-		goto complete;
-	}
-	if (!ret)
-		return;		/* completes through vhost_blk_complete() */
-	req->status = VIRTIO_BLK_S_IOERR;
-complete:
-	if (req->status != VIRTIO_BLK_S_OK)
-		req->used_len = 1;
-	vhost_blk_req_done(req);
+	req->req.in_len = in_len;
+	if (vblk_req_start(&req->req, &blk->disk, type, sector))
+		vhost_blk_req_done(req);
+	/* else it completes through vhost_blk_complete() */
 }
 
 static void vhost_blk_handle_kick(struct vhr_work *work)
@@ -691,12 +349,10 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 	struct vhost_blk_vq *bvq = to_bvq(vq);
 	unsigned int out, in, nlog, n;
 	struct blk_plug plug;
-	struct file *file;
 	int head;
 
 	mutex_lock(&vq->mutex);
-	file = vq->private_data;
-	if (!file || !vhr_vq_is_ready(vq))
+	if (!vq->private_data || !vhr_vq_is_ready(vq))
 		goto out;
 	vhr_disable_notify(vq);
 	blk_start_plug(&plug);
@@ -719,7 +375,7 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 		}
 		if (!vhr_logging(vq))
 			nlog = 0;
-		vhost_blk_handle_req(bvq, file, head, out, in, nlog);
+		vhost_blk_handle_req(bvq, head, out, in, nlog);
 	}
 	blk_finish_plug(&plug);
 	vhr_signal(vq);	/* only if anything was used */
@@ -746,7 +402,7 @@ static void vhost_blk_reap_orphans(struct vhost_blk_vq *bvq)
 	if (!vhr_worker_killed(&bvq->blk->dev))
 		return;
 	list = llist_del_all(&bvq->done);
-	llist_for_each_entry_safe(req, tmp, list, node)
+	llist_for_each_entry_safe(req, tmp, list, req.node)
 		vhost_blk_req_free(req);
 }
 
@@ -794,10 +450,10 @@ static void vhost_blk_detach(struct vhost_blk *blk)
 	vhost_blk_drain(blk);
 	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
 		vhost_blk_free_cache(&blk->vqs[i]);
-	if (blk->backend)
-		fput(blk->backend);
-	blk->backend = NULL;
-	blk->ro = false;
+	if (blk->disk.file)
+		fput(blk->disk.file);
+	blk->disk.file = NULL;
+	blk->disk.ro = false;
 	blk->dev.features &= ~(1ULL << VIRTIO_BLK_F_RO);
 }
 
@@ -805,8 +461,8 @@ static long vhost_blk_set_backend(struct vhost_blk *blk, void __user *argp)
 {
 	struct vhost_vring_file f;
 	struct file *file;
-	umode_t mode;
-	int i;
+	char what[32];
+	int i, ret;
 
 	if (copy_from_user(&f, argp, sizeof(f)))
 		return -EFAULT;
@@ -814,27 +470,21 @@ static long vhost_blk_set_backend(struct vhost_blk *blk, void __user *argp)
 		vhost_blk_detach(blk);
 		return 0;
 	}
-	if (blk->backend)
+	if (blk->disk.file)
 		return -EBUSY;
 	file = fget(f.fd);
 	if (!file)
 		return -EBADF;
-	mode = file_inode(file)->i_mode;
-	if (!S_ISREG(mode) && !S_ISBLK(mode)) {
-		pr_err("backend fd %d is neither a regular file nor a block device\n",
-		       f.fd);
+	snprintf(what, sizeof(what), "backend fd %d", f.fd);
+	ret = vblk_check_backing(file, what);
+	if (ret) {
 		fput(file);
-		return -EINVAL;
+		return ret;
 	}
-	if (!(file->f_mode & FMODE_READ)) {
-		pr_err("backend fd %d is not open for reading\n", f.fd);
-		fput(file);
-		return -EBADF;
-	}
-	blk->backend = file;
-	blk->ro = !(file->f_mode & FMODE_WRITE);
+	blk->disk.file = file;
+	blk->disk.ro = !(file->f_mode & FMODE_WRITE);
 	/* A read-only backend is offered as a read-only disk. */
-	if (blk->ro)
+	if (blk->disk.ro)
 		blk->dev.features |= 1ULL << VIRTIO_BLK_F_RO;
 	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
 		vhr_vq_set_backend(&blk->vqs[i].vq, file);
@@ -844,23 +494,22 @@ static long vhost_blk_set_backend(struct vhost_blk *blk, void __user *argp)
 static long vhost_blk_get_config(struct vhost_blk *blk, void __user *argp)
 {
 	struct vhost_blk_config c = {};
-	struct file *file = blk->backend;
-	u32 bsize = VHOST_BLK_SECTOR;
+	struct file *file = blk->disk.file;
+	u32 bsize;
 
 	if (!file)
 		return -ENODEV;
-	if (S_ISBLK(file_inode(file)->i_mode))
-		bsize = bdev_logical_block_size(I_BDEV(file->f_mapping->host));
-	c.capacity = vhost_blk_capacity(file) >> 9;
+	bsize = vblk_block_size(file);
+	c.capacity = vblk_capacity(file) >> 9;
 	c.blk_size = bsize;
-	c.seg_max = VHOST_BLK_SEG_MAX;
+	c.seg_max = VBLK_SEG_MAX;
 	c.num_queues = VHOST_BLK_MAX_VQS;
-	c.read_only = blk->ro;
+	c.read_only = blk->disk.ro;
 	c.write_zeroes_may_unmap = 1;
-	c.max_discard_sectors = VHOST_BLK_MAX_DISCARD;
+	c.max_discard_sectors = VBLK_MAX_DISCARD;
 	c.max_discard_seg = 1;
 	c.discard_sector_alignment = bsize >> 9;
-	c.max_write_zeroes_sectors = VHOST_BLK_MAX_DISCARD;
+	c.max_write_zeroes_sectors = VBLK_MAX_DISCARD;
 	c.max_write_zeroes_seg = 1;
 	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
 }
@@ -947,6 +596,8 @@ static int vhost_blk_open(struct inode *inode, struct file *f)
 	}
 	atomic_set(&blk->inflight, 0);
 	init_waitqueue_head(&blk->inflight_wq);
+	blk->disk.id_prefix = "vhost-blk";
+	blk->disk.complete = vhost_blk_complete;
 	f->private_data = blk;
 	return 0;
 }
@@ -984,14 +635,9 @@ static int __init vhost_blk_init(void)
 {
 	int ret;
 
-	vhost_blk_wq = alloc_workqueue("vhost-blk", WQ_UNBOUND, 0);
-	if (!vhost_blk_wq)
-		return -ENOMEM;
 	ret = misc_register(&vhost_blk_misc);
-	if (ret) {
+	if (ret)
 		pr_err("cannot register /dev/vhost-blk: %d\n", ret);
-		destroy_workqueue(vhost_blk_wq);
-	}
 	return ret;
 }
 module_init(vhost_blk_init);
@@ -1000,7 +646,6 @@ module_init(vhost_blk_init);
 static void __exit vhost_blk_exit(void)
 {
 	misc_deregister(&vhost_blk_misc);
-	destroy_workqueue(vhost_blk_wq);
 }
 module_exit(vhost_blk_exit);
 

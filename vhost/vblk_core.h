@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vblk_core - the virtio-blk request core shared by in-kernel block devices.
+ *
+ * A front-end takes a request off its virtqueue, reads the header, points
+ * an iov_iter at the request's data in guest memory (user iovecs for
+ * /dev/vhost-blk, bio_vecs of pinned pages for vDPA) and hands it here.
+ * The core runs it on the backing file or block device: reads and writes
+ * as asynchronous kiocbs, flush of block devices as an asynchronous bio,
+ * flush of files, discard and write-zeroes on a workqueue.  It answers
+ * with a virtio-blk status; the front-end writes it and returns the buffer.
+ */
+#ifndef VBLK_CORE_H
+#define VBLK_CORE_H
+
+#include <linux/cgroup.h>
+#include <linux/fs.h>
+#include <linux/llist.h>
+#include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/virtio_blk.h>
+#include <linux/workqueue.h>
+
+#define VBLK_SECTOR		512
+#define VBLK_SEG_MAX		254
+#define VBLK_MAX_DISCARD	BIT(22)		/* sectors per segment */
+
+struct vblk_req;
+
+/**
+ * struct vblk_disk - a backing store and how its requests complete
+ * @file: regular file or block device, open for reading at least
+ * @ro: refuse writes, discards and write-zeroes (VIRTIO_BLK_S_IOERR)
+ * @id_prefix: the GET_ID answer is "<id_prefix>-<inode number in hex>"
+ * @complete: called when a request that vblk_req_start() queued has
+ *	finished, with @req->ret set, in any context (interrupt included);
+ *	the front-end calls vblk_req_end() later, where it may sleep.
+ */
+struct vblk_disk {
+	struct file *file;
+	bool ro;
+	const char *id_prefix;
+	void (*complete)(struct vblk_req *req);
+};
+
+/**
+ * struct vblk_req - one virtio-blk request, embedded in the front-end's
+ * @node: free for the front-end once the request is complete
+ * @iocb: the asynchronous read or write
+ * @slow: a request for vblk_slow_work(), see there
+ * @disk: the backing, set by vblk_req_start()
+ * @iter: the request's data, set by the front-end: for IN and GET_ID the
+ *	driver's writable buffers but the status byte, for the others the
+ *	readable buffers after the header
+ * @in_len: bytes of the writable buffers, status byte included
+ * @len: data bytes expected, set by vblk_req_start()
+ * @ret: the backend's result, for vblk_req_end()
+ * @used_len: bytes written for the driver (data and status), to return
+ * @status: the VIRTIO_BLK_S_* answer
+ */
+struct vblk_req {
+	struct llist_node node;
+	union {
+		struct kiocb iocb;
+		struct {
+			struct work_struct work;
+			const struct cred *cred;
+			struct cgroup_subsys_state *blkcg;
+			loff_t off;
+			loff_t len;
+			u32 type;
+			bool unmap;
+		} slow;
+	};
+	struct vblk_disk *disk;
+	struct iov_iter iter;
+	size_t in_len;
+	size_t len;
+	long ret;
+	u32 used_len;
+	u8 status;
+};
+
+/**
+ * vblk_req_data_dir() - which buffers carry a request's data
+ * @type: VIRTIO_BLK_T_*
+ *
+ * Return: READ (data goes to the driver's writable buffers) for IN and
+ * GET_ID, WRITE (data comes from the readable ones after the header) for
+ * the others; the direction of @req->iter.
+ */
+static inline int vblk_req_data_dir(u32 type)
+{
+	return type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID ?
+	       READ : WRITE;
+}
+
+bool vblk_req_start(struct vblk_req *req, struct vblk_disk *disk, u32 type,
+		    u64 sector);
+void vblk_req_end(struct vblk_req *req);
+u64 vblk_capacity(struct file *file);
+u32 vblk_block_size(struct file *file);
+int vblk_check_backing(struct file *file, const char *what);
+
+#endif /* VBLK_CORE_H */
