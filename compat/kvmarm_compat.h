@@ -16,6 +16,9 @@
 #include <linux/mm.h>
 #include <linux/platform_device.h>
 #include <linux/vfio.h>
+#if IS_ENABLED(CONFIG_VDPA)
+#include <linux/vdpa.h>
+#endif
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0) && \
 	IS_ENABLED(CONFIG_VHOST_TASK)
@@ -254,5 +257,53 @@ static inline void kvmarm_worker_wake(struct kvmarm_worker *w)
 	wake_up_process(w->task);
 }
 #endif
+
+#if IS_ENABLED(CONFIG_VDPA)
+/*
+ * 6.18 replaced vdpa_device.dma_dev by a map token (union virtio_map,
+ * probed: KVMARM_HAVE_VIRTIO_MAP) and gave vdpa_alloc_device() the
+ * device's map operations; NULL keeps the DMA API of the token's device.
+ */
+#ifdef KVMARM_HAVE_VIRTIO_MAP
+#define kvmarm_vdpa_alloc_device(type, member, parent, config, ngroups,	\
+				 nas, name, use_va)			\
+	vdpa_alloc_device(type, member, parent, config, NULL, ngroups,	\
+			  nas, name, use_va)
+
+static inline void kvmarm_vdpa_set_dma_dev(struct vdpa_device *vdpa,
+					   struct device *dev)
+{
+	vdpa->vmap.dma_dev = dev;
+}
+#else
+#define kvmarm_vdpa_alloc_device(type, member, parent, config, ngroups,	\
+				 nas, name, use_va)			\
+	vdpa_alloc_device(type, member, parent, config, ngroups, nas,	\
+			  name, use_va)
+
+static inline void kvmarm_vdpa_set_dma_dev(struct vdpa_device *vdpa,
+					   struct device *dev)
+{
+	vdpa->dma_dev = dev;
+}
+#endif
+#endif /* CONFIG_VDPA */
+
+/*
+ * A device that the CPU itself emulates is cache-coherent.  Architectures
+ * that maintain caches for DMA (arm64) take a device without firmware
+ * description as non-coherent; there the flag is set by hand.  7.1 moved
+ * it into the device's flags (probed: KVMARM_HAVE_DEV_FLAG_DMA_COHERENT).
+ */
+static inline void kvmarm_dev_set_dma_coherent(struct device *dev)
+{
+#ifdef KVMARM_HAVE_DEV_FLAG_DMA_COHERENT
+	dev_set_dma_coherent(dev);
+#elif defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL)
+	dev->dma_coherent = true;
+#endif
+}
 
 #endif /* KVMARM_COMPAT_H */

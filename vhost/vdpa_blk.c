@@ -1,0 +1,1715 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vdpa-blk: the in-kernel virtio-blk datapath as a vDPA device.
+ *
+ * A management device, "kvmarm-blk", creates virtio-blk devices on the
+ * vDPA bus ("vdpa dev add name NAME mgmtdev kvmarm-blk") whose backing is
+ * configured beforehand in configfs, /sys/kernel/config/kvmarm-blk/NAME/.
+ * vhost_vdpa hands such a device to a VMM (QEMU's vhost-vdpa-device-pci,
+ * libblkio's virtio-blk-vhost-vdpa), virtio_vdpa to the host's own
+ * virtio_blk.
+ *
+ * The split virtqueues and the buffers live in guest memory that the
+ * driver reaches the device through: with vhost_vdpa the IOTLB of pinned
+ * pages that set_map() passes, with virtio_vdpa the host's DMA addresses,
+ * which for this device are physical addresses.  The rings are mapped
+ * into the kernel with vmap(), buffers become bio_vecs of their pages, and
+ * the requests run in vblk_core, as those of /dev/vhost-blk do: zero copy
+ * into asynchronous kiocbs on the backing file or block device.
+ *
+ * Each queue has a work item on an unbound workqueue that takes new
+ * requests and returns finished ones; a driver fault (a descriptor that
+ * loops, an address outside the IOTLB, an index out of range) stops that
+ * queue with an error and sets DEVICE_NEEDS_RESET, the other queues go on.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/configfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/llist.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/nospec.h>
+#include <linux/rwsem.h>
+#include <linux/slab.h>
+#include <linux/vdpa.h>
+#include <linux/vhost_iotlb.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/vdpa.h>
+
+#include "kvmarm_compat.h"
+#include "vblk_core.h"
+
+#if !IS_ENABLED(CONFIG_VHOST_IOTLB) || !IS_ENABLED(CONFIG_CONFIGFS_FS)
+#error "vdpa-blk needs CONFIG_VHOST_IOTLB and CONFIG_CONFIGFS_FS"
+#endif
+
+#define VDPA_BLK_NAME		"kvmarm-blk"
+#define VDPA_BLK_MAX_VQS	16
+/* Ring entries; QEMU programs 1024. */
+#define VDPA_BLK_VQ_NUM_MAX	1024
+/* Requests a queue starts per turn of its work. */
+#define VDPA_BLK_WEIGHT		256
+/* Page pieces of one request (1280 KiB of data, Linux's default limit). */
+#define VDPA_BLK_MAX_BVECS	(VBLK_SEG_MAX + 2 + SZ_1M * 5 / 4 / PAGE_SIZE)
+
+#define VDPA_BLK_FEATURES	((1ULL << VIRTIO_F_VERSION_1) |		\
+				 (1ULL << VIRTIO_F_ACCESS_PLATFORM) |	\
+				 (1ULL << VIRTIO_RING_F_EVENT_IDX) |	\
+				 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |\
+				 (1ULL << VIRTIO_BLK_F_SEG_MAX) |	\
+				 (1ULL << VIRTIO_BLK_F_BLK_SIZE) |	\
+				 (1ULL << VIRTIO_BLK_F_FLUSH) |		\
+				 (1ULL << VIRTIO_BLK_F_MQ) |		\
+				 (1ULL << VIRTIO_BLK_F_DISCARD) |	\
+				 (1ULL << VIRTIO_BLK_F_WRITE_ZEROES))
+
+/* Settings of one device to be, under /sys/kernel/config/kvmarm-blk/. */
+struct vdpa_blk_cfg {
+	struct config_item item;
+	struct mutex lock;		/* everything below */
+	char *path;			/* of @file */
+	struct file *file;
+	bool ro;
+	bool direct;
+	unsigned int num_queues;
+	bool in_use;			/* a device was added with it */
+};
+
+/* A ring area mapped into the kernel. */
+struct vdpa_blk_area {
+	void *vaddr;			/* of the area, not of the vmap */
+	struct page **pages;
+	unsigned int npages;
+};
+
+struct vdpa_blk;
+
+struct vdpa_blk_vq {
+	struct vdpa_blk *blk;
+	unsigned int index;
+	struct mutex mutex;		/* everything below but @done */
+	struct work_struct work;
+	struct llist_head done;		/* finished requests */
+	atomic_t inflight;
+
+	u64 desc_addr;
+	u64 driver_addr;
+	u64 device_addr;
+	u32 num;
+	bool ready;
+	bool running;			/* rings mapped, requests taken */
+	bool broken;			/* a driver fault stopped it */
+	struct vdpa_callback cb;
+
+	struct vring vring;		/* kernel view of the rings */
+	struct vdpa_blk_area areas[3];	/* desc, avail, used */
+	u16 last_avail_idx;
+	u16 last_used_idx;
+	u16 signalled_used;
+	bool signalled_used_valid;
+	bool used_pending;		/* used entries not yet signalled */
+	struct bio_vec *bv;		/* VDPA_BLK_MAX_BVECS, for the work */
+};
+
+struct vdpa_blk {
+	struct vdpa_device vdpa;
+	struct vdpa_blk_cfg *cfg;
+	struct vblk_disk disk;
+	unsigned int nvqs;
+	struct mutex lock;		/* status, features, config, suspend */
+	struct rw_semaphore map_lock;	/* @iotlb, @identity, ring maps */
+	struct vhost_iotlb *iotlb;	/* from set_map() */
+	bool identity;			/* addresses are physical (virtio_vdpa) */
+	bool suspended;
+	bool pinned;			/* holds a module reference */
+	bool needs_reset;		/* a queue is broken */
+	u8 status;
+	u64 features;			/* offered */
+	u64 driver_features;
+	spinlock_t cb_lock;		/* @config_cb */
+	struct vdpa_callback config_cb;
+	atomic_t inflight;
+	wait_queue_head_t inflight_wq;
+	struct vdpa_blk_vq vqs[VDPA_BLK_MAX_VQS];
+};
+
+struct vdpa_blk_req {
+	struct vblk_req req;
+	struct vdpa_blk_vq *vq;
+	u16 head;
+	bool refs;			/* holds a reference on each page */
+	u8 *status;			/* in guest memory */
+	unsigned int nbv;
+	struct bio_vec bv[];
+};
+
+static struct workqueue_struct *vdpa_blk_wq;
+
+static struct vdpa_blk *vdpa_to_blk(struct vdpa_device *vdpa)
+{
+	return container_of(vdpa, struct vdpa_blk, vdpa);
+}
+
+static bool vdpa_blk_has(struct vdpa_blk *b, unsigned int bit)
+{
+	return b->driver_features & BIT_ULL(bit);
+}
+
+/* The split ring's fields are little-endian: only VERSION_1 is offered. */
+static u16 vdpa_blk_read16(const __virtio16 *p)
+{
+	return le16_to_cpu((__force __le16)READ_ONCE(*p));
+}
+
+static void vdpa_blk_write16(__virtio16 *p, u16 v)
+{
+	WRITE_ONCE(*p, (__force __virtio16)cpu_to_le16(v));
+}
+
+/* Guest memory */
+
+/*
+ * Translate the driver's [@addr, @addr + @len) into pieces of at most one
+ * page each, appended to @bv from *@n on (at most @max).  @perm is what
+ * the device does there: VHOST_MAP_RO to read, VHOST_MAP_WO to write.
+ *
+ * Return: 0, -EFAULT for an address outside the IOTLB or not RAM, -EPERM
+ * for a mapping without @perm, -E2BIG beyond @max pieces.
+ */
+static int vdpa_blk_xlate(struct vdpa_blk *b, u64 addr, u64 len, u32 perm,
+			  struct bio_vec *bv, unsigned int *n,
+			  unsigned int max)
+{
+	struct vhost_iotlb_map *map;
+	u64 pa, chunk, piece;
+	unsigned long pfn;
+
+	if (len && addr + len - 1 < addr)
+		return -EFAULT;
+	while (len) {
+		if (b->identity) {
+			pa = addr;
+			chunk = len;
+		} else {
+			map = vhost_iotlb_itree_first(b->iotlb, addr, addr);
+			if (!map)
+				return -EFAULT;
+			if ((map->perm & perm) != perm)
+				return -EPERM;
+			pa = map->addr + (addr - map->start);
+			chunk = min(len - 1, map->last - addr) + 1;
+		}
+		addr += chunk;
+		len -= chunk;
+		for (; chunk; chunk -= piece, pa += piece) {
+			pfn = PHYS_PFN(pa);
+			if (!pfn_valid(pfn))
+				return -EFAULT;
+			if (*n == max)
+				return -E2BIG;
+			piece = min_t(u64, chunk, PAGE_SIZE - offset_in_page(pa));
+			bvec_set_page(&bv[(*n)++], pfn_to_page(pfn), piece,
+				      offset_in_page(pa));
+		}
+	}
+	return 0;
+}
+
+/* Copy @len bytes from the driver's @addr (an indirect descriptor). */
+static int vdpa_blk_read_mem(struct vdpa_blk *b, u64 addr, void *buf,
+			     size_t len)
+{
+	struct bio_vec bv[2];
+	unsigned int n = 0, i;
+	int ret;
+
+	ret = vdpa_blk_xlate(b, addr, len, VHOST_MAP_RO, bv, &n,
+			     ARRAY_SIZE(bv));
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		memcpy(buf, page_address(bv[i].bv_page) + bv[i].bv_offset,
+		       bv[i].bv_len);
+		buf += bv[i].bv_len;
+	}
+	return 0;
+}
+
+static void vdpa_blk_unmap_area(struct vdpa_blk_area *a, bool refs)
+{
+	unsigned int i;
+
+	if (!a->vaddr)
+		return;
+	vunmap((void *)((unsigned long)a->vaddr & PAGE_MASK));
+	if (refs)
+		for (i = 0; i < a->npages; i++)
+			put_page(a->pages[i]);
+	kfree(a->pages);
+	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * Map the ring area [@addr, @addr + @size) into the kernel.  Its pages
+ * are whole but the first's start and the last's end, so one vmap() shows
+ * it as it is.  With vhost_vdpa each page keeps a reference of ours, so
+ * that an IOTLB unmap that unpins it cannot free it under the ring.
+ */
+static int vdpa_blk_map_area(struct vdpa_blk *b, struct vdpa_blk_area *a,
+			     u64 addr, u64 size, u32 perm)
+{
+	unsigned int n = 0, i, max = DIV_ROUND_UP(size, PAGE_SIZE) + 1;
+	struct bio_vec *bv;
+	void *v;
+	int ret;
+
+	bv = kmalloc_array(max, sizeof(*bv), GFP_KERNEL);
+	a->pages = kmalloc_array(max, sizeof(*a->pages), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!bv || !a->pages)
+		goto err;
+	ret = vdpa_blk_xlate(b, addr, size, perm, bv, &n, max);
+	if (ret)
+		goto err;
+	for (i = 0; i < n; i++) {
+		if ((i && bv[i].bv_offset) ||
+		    (i < n - 1 && bv[i].bv_offset + bv[i].bv_len != PAGE_SIZE)) {
+			ret = -EFAULT;
+			goto err;
+		}
+		a->pages[i] = bv[i].bv_page;
+	}
+	v = vmap(a->pages, n, VM_MAP, PAGE_KERNEL);
+	if (!v) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	if (!b->identity)
+		for (i = 0; i < n; i++)
+			get_page(a->pages[i]);
+	a->npages = n;
+	a->vaddr = v + bv[0].bv_offset;
+	kfree(bv);
+	return 0;
+err:
+	kfree(bv);
+	kfree(a->pages);
+	a->pages = NULL;
+	return ret;
+}
+
+/* Queues */
+
+__printf(2, 3)
+static void vdpa_blk_vq_fault(struct vdpa_blk_vq *vq, const char *fmt, ...)
+{
+	struct vdpa_blk *b = vq->blk;
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	dev_err_ratelimited(&b->vdpa.dev, "queue %u stopped: %pV\n",
+			    vq->index, &vaf);
+	va_end(args);
+	vq->broken = true;
+	/* Tell the driver; its other queues go on. */
+	WRITE_ONCE(b->needs_reset, true);
+	spin_lock(&b->cb_lock);
+	if (b->config_cb.callback)
+		b->config_cb.callback(b->config_cb.private);
+	spin_unlock(&b->cb_lock);
+}
+
+static void vdpa_blk_vq_unmap(struct vdpa_blk_vq *vq)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vq->areas); i++)
+		vdpa_blk_unmap_area(&vq->areas[i], !vq->blk->identity);
+	memset(&vq->vring, 0, sizeof(vq->vring));
+	vq->running = false;
+}
+
+/*
+ * Map the rings of a ready queue and start taking requests (map_lock
+ * held for writing, vq->mutex held).
+ */
+static void vdpa_blk_vq_map(struct vdpa_blk_vq *vq)
+{
+	struct vdpa_blk *b = vq->blk;
+	u32 num = vq->num;
+	int ret;
+
+	vdpa_blk_vq_unmap(vq);
+	if (!vq->ready || vq->broken)
+		return;
+	if (!num || num > VDPA_BLK_VQ_NUM_MAX || !is_power_of_2(num)) {
+		vdpa_blk_vq_fault(vq, "bad ring size %u", num);
+		return;
+	}
+	if (!IS_ALIGNED(vq->desc_addr, 16) || !IS_ALIGNED(vq->driver_addr, 2) ||
+	    !IS_ALIGNED(vq->device_addr, 4)) {
+		vdpa_blk_vq_fault(vq, "misaligned rings %#llx %#llx %#llx",
+				  vq->desc_addr, vq->driver_addr,
+				  vq->device_addr);
+		return;
+	}
+	ret = vdpa_blk_map_area(b, &vq->areas[0], vq->desc_addr,
+				num * sizeof(struct vring_desc), VHOST_MAP_RO);
+	if (!ret)
+		ret = vdpa_blk_map_area(b, &vq->areas[1], vq->driver_addr,
+					struct_size_t(struct vring_avail, ring,
+						      num + 1), VHOST_MAP_RO);
+	if (!ret)
+		ret = vdpa_blk_map_area(b, &vq->areas[2], vq->device_addr,
+					struct_size_t(struct vring_used, ring,
+						      num) + sizeof(__virtio16),
+					VHOST_MAP_RW);
+	if (ret) {
+		vdpa_blk_vq_unmap(vq);
+		vdpa_blk_vq_fault(vq, "rings at %#llx %#llx %#llx not in guest memory (%d)",
+				  vq->desc_addr, vq->driver_addr,
+				  vq->device_addr, ret);
+		return;
+	}
+	vq->vring.num = num;
+	vq->vring.desc = vq->areas[0].vaddr;
+	vq->vring.avail = vq->areas[1].vaddr;
+	vq->vring.used = vq->areas[2].vaddr;
+	vq->running = true;
+}
+
+/* Return a request's buffers to the driver and drop it (vq->mutex held). */
+static void vdpa_blk_req_done(struct vdpa_blk_req *r)
+{
+	struct vdpa_blk_vq *vq = r->vq;
+	struct vdpa_blk *b = vq->blk;
+	struct vring_used_elem *e;
+	unsigned int i;
+
+	if (vq->running) {
+		if (r->status)
+			WRITE_ONCE(*r->status, r->req.status);
+		e = &vq->vring.used->ring[vq->last_used_idx & (vq->num - 1)];
+		WRITE_ONCE(e->id, (__force __virtio32)cpu_to_le32(r->head));
+		WRITE_ONCE(e->len,
+			   (__force __virtio32)cpu_to_le32(r->req.used_len));
+		/* The entry before the index, as the driver reads them. */
+		smp_wmb();
+		vdpa_blk_write16(&vq->vring.used->idx, ++vq->last_used_idx);
+		vq->used_pending = true;
+	}
+	if (r->refs)
+		for (i = 0; i < r->nbv; i++)
+			put_page(r->bv[i].bv_page);
+	kfree(r);
+	if ((atomic_dec_and_test(&vq->inflight) |
+	     atomic_dec_and_test(&b->inflight)) &&
+	    wq_has_sleeper(&b->inflight_wq))
+		wake_up_all(&b->inflight_wq);
+}
+
+/* Interrupt the driver if it wants to hear of the new used entries. */
+static void vdpa_blk_signal(struct vdpa_blk_vq *vq)
+{
+	u16 old = vq->signalled_used, new = vq->last_used_idx;
+	struct vring *vr = &vq->vring;
+	bool notify;
+
+	if (!vq->used_pending || !vq->running)
+		return;
+	vq->used_pending = false;
+	/* The used index before the driver's wishes (pairs with the driver's). */
+	smp_mb();
+	if (vdpa_blk_has(vq->blk, VIRTIO_RING_F_EVENT_IDX)) {
+		notify = !vq->signalled_used_valid ||
+			 vring_need_event(vdpa_blk_read16(&vr->avail->ring[vr->num]),
+					  new, old);
+		vq->signalled_used = new;
+		vq->signalled_used_valid = true;
+	} else {
+		notify = !(vdpa_blk_read16(&vr->avail->flags) &
+			   VRING_AVAIL_F_NO_INTERRUPT);
+	}
+	if (notify && vq->cb.callback) {
+		local_bh_disable();
+		vq->cb.callback(vq->cb.private);
+		local_bh_enable();
+	}
+}
+
+/*
+ * A request that vblk_req_start() queued finished, possibly in interrupt
+ * context: the queue's work returns it.  Once it is on the done list it
+ * may be freed at any time; the RCU read side keeps the device alive until
+ * this returns (see vdpa_blk_drain()).
+ */
+static void vdpa_blk_complete(struct vblk_req *req)
+{
+	struct vdpa_blk_req *r = container_of(req, struct vdpa_blk_req, req);
+	struct vdpa_blk_vq *vq = r->vq;
+
+	rcu_read_lock();
+	if (llist_add(&req->node, &vq->done))
+		queue_work(vdpa_blk_wq, &vq->work);
+	rcu_read_unlock();
+}
+
+/*
+ * Read the descriptor chain at @head into vq->bv: the readable pieces
+ * first (*@out of them, @out_len bytes), then the writable ones.
+ *
+ * Return: the number of pieces, or a negative error (reported, the queue
+ * is broken).
+ */
+static int vdpa_blk_get_chain(struct vdpa_blk_vq *vq, u16 head,
+			      unsigned int *out, size_t *out_len,
+			      size_t *in_len)
+{
+	struct vdpa_blk *b = vq->blk;
+	struct vring_desc d, *table = vq->vring.desc;
+	u64 table_addr = 0;
+	unsigned int n = 0, count = 0, size = vq->num, i = head;
+	bool indirect = false;
+	u32 perm;
+	u16 flags;
+	int ret;
+
+	*out = 0;
+	*out_len = 0;
+	*in_len = 0;
+	for (;;) {
+		if (++count > size) {
+			vdpa_blk_vq_fault(vq, "descriptor chain at %u loops or is longer than %u",
+					  head, size);
+			return -ELOOP;
+		}
+		if (indirect) {
+			ret = vdpa_blk_read_mem(b, table_addr + i * sizeof(d),
+						&d, sizeof(d));
+			if (ret) {
+				vdpa_blk_vq_fault(vq, "indirect table at %#llx outside guest memory",
+						  table_addr);
+				return ret;
+			}
+		} else {
+			d.addr = READ_ONCE(table[i].addr);
+			d.len = READ_ONCE(table[i].len);
+			d.flags = READ_ONCE(table[i].flags);
+			d.next = READ_ONCE(table[i].next);
+		}
+		flags = le16_to_cpu((__force __le16)d.flags);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			u32 len = le32_to_cpu((__force __le32)d.len);
+
+			if (indirect || (flags & VRING_DESC_F_NEXT) ||
+			    !vdpa_blk_has(b, VIRTIO_RING_F_INDIRECT_DESC) ||
+			    !len || len % sizeof(d) ||
+			    len / sizeof(d) > VDPA_BLK_VQ_NUM_MAX) {
+				vdpa_blk_vq_fault(vq, "bad indirect descriptor in chain %u (len %u, flags %#x)",
+						  head, len, flags);
+				return -EINVAL;
+			}
+			indirect = true;
+			table_addr = le64_to_cpu((__force __le64)d.addr);
+			size = len / sizeof(d);
+			count = 0;
+			i = 0;
+			continue;
+		}
+		perm = flags & VRING_DESC_F_WRITE ? VHOST_MAP_WO : VHOST_MAP_RO;
+		if (perm == VHOST_MAP_RO && *in_len) {
+			vdpa_blk_vq_fault(vq, "readable descriptor after a writable one in chain %u",
+					  head);
+			return -EINVAL;
+		}
+		ret = vdpa_blk_xlate(b, le64_to_cpu((__force __le64)d.addr),
+				     le32_to_cpu((__force __le32)d.len), perm,
+				     vq->bv, &n, VDPA_BLK_MAX_BVECS);
+		if (ret) {
+			vdpa_blk_vq_fault(vq, "buffer %#llx+%u of chain %u: %s",
+					  le64_to_cpu((__force __le64)d.addr),
+					  le32_to_cpu((__force __le32)d.len),
+					  head, ret == -E2BIG ?
+					  "too many pages" : ret == -EPERM ?
+					  "not mapped for this access" :
+					  "outside guest memory");
+			return ret;
+		}
+		if (perm == VHOST_MAP_RO) {
+			*out = n;
+			*out_len += le32_to_cpu((__force __le32)d.len);
+		} else {
+			*in_len += le32_to_cpu((__force __le32)d.len);
+		}
+		if (!(flags & VRING_DESC_F_NEXT))
+			return n;
+		i = le16_to_cpu((__force __le16)d.next);
+		if (i >= size) {
+			vdpa_blk_vq_fault(vq, "next index %u out of range in chain %u",
+					  i, head);
+			return -EINVAL;
+		}
+	}
+}
+
+/* The last writable byte of the chain: the status. */
+static u8 *vdpa_blk_status_ptr(const struct bio_vec *bv, unsigned int out,
+			       unsigned int n)
+{
+	const struct bio_vec *last = &bv[n - 1];
+
+	if (n == out)
+		return NULL;
+	return page_address(last->bv_page) + last->bv_offset +
+	       last->bv_len - 1;
+}
+
+/* Take and start the request at @head (vq->mutex held). */
+static int vdpa_blk_handle_req(struct vdpa_blk_vq *vq, u16 head)
+{
+	struct vdpa_blk *b = vq->blk;
+	struct virtio_blk_outhdr hdr;
+	struct vdpa_blk_req *r;
+	size_t out_len, in_len;
+	unsigned int out, i;
+	struct iov_iter it;
+	u32 type;
+	int n;
+
+	n = vdpa_blk_get_chain(vq, head, &out, &out_len, &in_len);
+	if (n < 0)
+		return n;
+	r = kmalloc(struct_size(r, bv, n), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	memcpy(r->bv, vq->bv, n * sizeof(*r->bv));
+	r->vq = vq;
+	r->head = head;
+	r->nbv = n;
+	r->refs = !b->identity;
+	if (r->refs)
+		for (i = 0; i < n; i++)
+			get_page(r->bv[i].bv_page);
+	r->status = vdpa_blk_status_ptr(r->bv, out, n);
+	atomic_inc(&vq->inflight);
+	atomic_inc(&b->inflight);
+
+	r->req.status = VIRTIO_BLK_S_IOERR;
+	r->req.used_len = r->status ? 1 : 0;
+	iov_iter_bvec(&it, WRITE, r->bv, out, out_len);
+	if (out_len < sizeof(hdr) || !in_len ||
+	    !copy_from_iter_full(&hdr, sizeof(hdr), &it)) {
+		dev_err_ratelimited(&b->vdpa.dev,
+				    "queue %u: request %u without header or status\n",
+				    vq->index, head);
+		vdpa_blk_req_done(r);
+		return 0;
+	}
+	type = le32_to_cpu((__force __le32)hdr.type);
+	if (vblk_req_data_dir(type) == READ) {
+		iov_iter_bvec(&r->req.iter, READ, r->bv + out, n - out, in_len);
+		iov_iter_truncate(&r->req.iter, in_len - 1);
+	} else {
+		r->req.iter = it;	/* after the header */
+	}
+	r->req.in_len = in_len;
+	if (vblk_req_start(&r->req, &b->disk, type,
+			   le64_to_cpu((__force __le64)hdr.sector)))
+		vdpa_blk_req_done(r);
+	return 0;
+}
+
+/* Take new requests, at most VDPA_BLK_WEIGHT (vq->mutex held). */
+static void vdpa_blk_take(struct vdpa_blk_vq *vq)
+{
+	struct vring *vr = &vq->vring;
+	struct blk_plug plug;
+	u16 avail, head;
+	unsigned int n;
+
+	blk_start_plug(&plug);
+	for (n = 0; vq->running && vq->ready && !vq->broken; n++) {
+		if (n == VDPA_BLK_WEIGHT) {
+			/* The other queues get a turn. */
+			queue_work(vdpa_blk_wq, &vq->work);
+			break;
+		}
+		avail = vdpa_blk_read16(&vr->avail->idx);
+		if (avail == vq->last_avail_idx) {
+			if (!vdpa_blk_has(vq->blk, VIRTIO_RING_F_EVENT_IDX))
+				break;
+			/* Ask for a kick at the next one, then look again. */
+			vdpa_blk_write16((__virtio16 *)&vr->used->ring[vr->num],
+					 vq->last_avail_idx);
+			smp_mb();
+			if (vdpa_blk_read16(&vr->avail->idx) == vq->last_avail_idx)
+				break;
+			continue;
+		}
+		if ((u16)(avail - vq->last_avail_idx) > vq->num) {
+			vdpa_blk_vq_fault(vq, "avail index moved from %u to %u",
+					  vq->last_avail_idx, avail);
+			break;
+		}
+		/* The entries after the index that announced them. */
+		smp_rmb();
+		head = vdpa_blk_read16(&vr->avail->ring[vq->last_avail_idx &
+							(vq->num - 1)]);
+		if (head >= vq->num) {
+			vdpa_blk_vq_fault(vq, "avail entry %u out of range",
+					  head);
+			break;
+		}
+		if (vdpa_blk_handle_req(vq, head) == -ENOMEM) {
+			/* Try again later. */
+			queue_work(vdpa_blk_wq, &vq->work);
+			break;
+		}
+		if (vq->broken)
+			break;
+		vq->last_avail_idx++;
+	}
+	blk_finish_plug(&plug);
+}
+
+static void vdpa_blk_vq_work(struct work_struct *work)
+{
+	struct vdpa_blk_vq *vq = container_of(work, struct vdpa_blk_vq, work);
+	struct vdpa_blk_req *r, *tmp;
+	struct llist_node *list;
+
+	down_read(&vq->blk->map_lock);
+	mutex_lock(&vq->mutex);
+	list = llist_reverse_order(llist_del_all(&vq->done));
+	llist_for_each_entry_safe(r, tmp, list, req.node) {
+		vblk_req_end(&r->req);
+		vdpa_blk_req_done(r);
+	}
+	if (!READ_ONCE(vq->blk->suspended))
+		vdpa_blk_take(vq);
+	vdpa_blk_signal(vq);
+	mutex_unlock(&vq->mutex);
+	up_read(&vq->blk->map_lock);
+}
+
+/* Wait until every request of @vq has been returned. */
+static void vdpa_blk_drain_vq(struct vdpa_blk_vq *vq)
+{
+	wait_event(vq->blk->inflight_wq, !atomic_read(&vq->inflight));
+	flush_work(&vq->work);
+}
+
+/*
+ * Wait for every request; afterwards the device may be freed: completions
+ * that handed over their request may still be returning, so wait for them
+ * too (they run under rcu_read_lock()).
+ */
+static void vdpa_blk_drain(struct vdpa_blk *b)
+{
+	unsigned int i;
+
+	wait_event(b->inflight_wq, !atomic_read(&b->inflight));
+	for (i = 0; i < b->nvqs; i++)
+		flush_work(&b->vqs[i].work);
+	synchronize_rcu();
+}
+
+/* Stop one queue: no new requests, the taken ones finished (lock held). */
+static void vdpa_blk_vq_stop(struct vdpa_blk_vq *vq)
+{
+	mutex_lock(&vq->mutex);
+	vq->ready = false;
+	mutex_unlock(&vq->mutex);
+	vdpa_blk_drain_vq(vq);
+	down_write(&vq->blk->map_lock);
+	mutex_lock(&vq->mutex);
+	vdpa_blk_vq_unmap(vq);
+	mutex_unlock(&vq->mutex);
+	up_write(&vq->blk->map_lock);
+}
+
+/* (Re)map the rings of every ready queue and kick them (b->lock held). */
+static void vdpa_blk_start(struct vdpa_blk *b)
+{
+	unsigned int i;
+
+	down_write(&b->map_lock);
+	for (i = 0; i < b->nvqs; i++) {
+		mutex_lock(&b->vqs[i].mutex);
+		vdpa_blk_vq_map(&b->vqs[i]);
+		mutex_unlock(&b->vqs[i].mutex);
+	}
+	up_write(&b->map_lock);
+	for (i = 0; i < b->nvqs; i++)
+		if (b->vqs[i].running)
+			queue_work(vdpa_blk_wq, &b->vqs[i].work);
+}
+
+static bool vdpa_blk_driver_ok(struct vdpa_blk *b)
+{
+	return b->status & VIRTIO_CONFIG_S_DRIVER_OK;
+}
+
+/* Back to the state after creation (b->lock held). */
+static void vdpa_blk_do_reset(struct vdpa_blk *b, bool clean_map)
+{
+	struct vdpa_blk_vq *vq;
+	unsigned int i;
+
+	for (i = 0; i < b->nvqs; i++) {
+		mutex_lock(&b->vqs[i].mutex);
+		b->vqs[i].ready = false;
+		mutex_unlock(&b->vqs[i].mutex);
+	}
+	b->suspended = false;
+	vdpa_blk_drain(b);
+	down_write(&b->map_lock);
+	for (i = 0; i < b->nvqs; i++) {
+		vq = &b->vqs[i];
+		mutex_lock(&vq->mutex);
+		vdpa_blk_vq_unmap(vq);
+		vq->desc_addr = 0;
+		vq->driver_addr = 0;
+		vq->device_addr = 0;
+		vq->num = 0;
+		vq->broken = false;
+		vq->cb = (struct vdpa_callback) {};
+		vq->last_avail_idx = 0;
+		vq->last_used_idx = 0;
+		vq->signalled_used_valid = false;
+		vq->used_pending = false;
+		mutex_unlock(&vq->mutex);
+	}
+	if (clean_map)
+		vhost_iotlb_reset(b->iotlb);
+	b->identity = false;
+	up_write(&b->map_lock);
+	b->status = 0;
+	WRITE_ONCE(b->needs_reset, false);
+	b->driver_features = 0;
+	if (b->pinned) {
+		b->pinned = false;
+		module_put(THIS_MODULE);
+	}
+}
+
+/* vdpa_config_ops */
+
+static int vdpa_blk_set_vq_address(struct vdpa_device *vdpa, u16 idx,
+				   u64 desc_area, u64 driver_area,
+				   u64 device_area)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	struct vdpa_blk_vq *vq;
+
+	if (idx >= b->nvqs)
+		return -EINVAL;
+	vq = &b->vqs[array_index_nospec(idx, b->nvqs)];
+	mutex_lock(&vq->mutex);
+	vq->desc_addr = desc_area;
+	vq->driver_addr = driver_area;
+	vq->device_addr = device_area;
+	mutex_unlock(&vq->mutex);
+	return 0;
+}
+
+static void vdpa_blk_set_vq_num(struct vdpa_device *vdpa, u16 idx, u32 num)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	struct vdpa_blk_vq *vq;
+
+	if (idx >= b->nvqs)
+		return;
+	vq = &b->vqs[array_index_nospec(idx, b->nvqs)];
+	mutex_lock(&vq->mutex);
+	vq->num = num;		/* checked when the queue starts */
+	mutex_unlock(&vq->mutex);
+}
+
+static void vdpa_blk_kick_vq(struct vdpa_device *vdpa, u16 idx)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+
+	if (idx < b->nvqs)
+		queue_work(vdpa_blk_wq,
+			   &b->vqs[array_index_nospec(idx, b->nvqs)].work);
+}
+
+static void vdpa_blk_set_vq_cb(struct vdpa_device *vdpa, u16 idx,
+			       struct vdpa_callback *cb)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	struct vdpa_blk_vq *vq;
+
+	if (idx >= b->nvqs)
+		return;
+	vq = &b->vqs[array_index_nospec(idx, b->nvqs)];
+	mutex_lock(&vq->mutex);
+	vq->cb = *cb;
+	mutex_unlock(&vq->mutex);
+}
+
+static void vdpa_blk_set_vq_ready(struct vdpa_device *vdpa, u16 idx,
+				  bool ready)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	struct vdpa_blk_vq *vq;
+
+	if (idx >= b->nvqs)
+		return;
+	vq = &b->vqs[array_index_nospec(idx, b->nvqs)];
+	mutex_lock(&b->lock);
+	if (!ready) {
+		vdpa_blk_vq_stop(vq);
+	} else {
+		mutex_lock(&vq->mutex);
+		vq->ready = true;
+		mutex_unlock(&vq->mutex);
+		if (vdpa_blk_driver_ok(b) && !b->suspended)
+			vdpa_blk_start(b);
+	}
+	mutex_unlock(&b->lock);
+}
+
+static bool vdpa_blk_get_vq_ready(struct vdpa_device *vdpa, u16 idx)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+
+	return idx < b->nvqs &&
+	       READ_ONCE(b->vqs[array_index_nospec(idx, b->nvqs)].ready);
+}
+
+static int vdpa_blk_set_vq_state(struct vdpa_device *vdpa, u16 idx,
+				 const struct vdpa_vq_state *state)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	struct vdpa_blk_vq *vq;
+
+	if (idx >= b->nvqs)
+		return -EINVAL;
+	vq = &b->vqs[array_index_nospec(idx, b->nvqs)];
+	mutex_lock(&vq->mutex);
+	if (vq->running && !b->suspended) {
+		mutex_unlock(&vq->mutex);
+		return -EBUSY;
+	}
+	/* Every request before the index was returned. */
+	vq->last_avail_idx = state->split.avail_index;
+	vq->last_used_idx = state->split.avail_index;
+	vq->signalled_used_valid = false;
+	mutex_unlock(&vq->mutex);
+	return 0;
+}
+
+static int vdpa_blk_get_vq_state(struct vdpa_device *vdpa, u16 idx,
+				 struct vdpa_vq_state *state)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	struct vdpa_blk_vq *vq;
+
+	if (idx >= b->nvqs)
+		return -EINVAL;
+	vq = &b->vqs[array_index_nospec(idx, b->nvqs)];
+	/*
+	 * Stopped or suspended, taken requests are returned first: the index
+	 * then means all.  A running queue answers what it has taken.
+	 */
+	mutex_lock(&vq->mutex);
+	if (!vq->ready || READ_ONCE(b->suspended)) {
+		mutex_unlock(&vq->mutex);
+		vdpa_blk_drain_vq(vq);
+		mutex_lock(&vq->mutex);
+	}
+	state->split.avail_index = vq->last_avail_idx;
+	mutex_unlock(&vq->mutex);
+	return 0;
+}
+
+static u32 vdpa_blk_get_vq_align(struct vdpa_device *vdpa)
+{
+	return SMP_CACHE_BYTES;
+}
+
+static u32 vdpa_blk_get_vq_group(struct vdpa_device *vdpa, u16 idx)
+{
+	return 0;
+}
+
+static u64 vdpa_blk_get_device_features(struct vdpa_device *vdpa)
+{
+	return vdpa_to_blk(vdpa)->features;
+}
+
+static int vdpa_blk_set_driver_features(struct vdpa_device *vdpa,
+					u64 features)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+
+	mutex_lock(&b->lock);
+	b->driver_features = features & b->features;
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+static u64 vdpa_blk_get_driver_features(struct vdpa_device *vdpa)
+{
+	return vdpa_to_blk(vdpa)->driver_features;
+}
+
+static void vdpa_blk_set_config_cb(struct vdpa_device *vdpa,
+				   struct vdpa_callback *cb)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+
+	spin_lock(&b->cb_lock);
+	b->config_cb = *cb;
+	spin_unlock(&b->cb_lock);
+}
+
+static u16 vdpa_blk_get_vq_num_max(struct vdpa_device *vdpa)
+{
+	return VDPA_BLK_VQ_NUM_MAX;
+}
+
+static u32 vdpa_blk_get_device_id(struct vdpa_device *vdpa)
+{
+	return VIRTIO_ID_BLOCK;
+}
+
+static u32 vdpa_blk_get_vendor_id(struct vdpa_device *vdpa)
+{
+	return 0;
+}
+
+static u8 vdpa_blk_get_status(struct vdpa_device *vdpa)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	u8 status;
+
+	mutex_lock(&b->lock);
+	status = b->status;
+	if (READ_ONCE(b->needs_reset))
+		status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	mutex_unlock(&b->lock);
+	return status;
+}
+
+/*
+ * Only the host's own virtio_vdpa gives physical addresses (DMA addresses
+ * of this device); every other driver, vhost_vdpa in particular, reaches
+ * the device through the IOTLB it set, and nothing else.
+ */
+static bool vdpa_blk_kernel_driver(struct vdpa_blk *b)
+{
+	struct device_driver *drv = READ_ONCE(b->vdpa.dev.driver);
+
+	return drv && !strcmp(drv->name, "virtio_vdpa");
+}
+
+static void vdpa_blk_set_status(struct vdpa_device *vdpa, u8 status)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	bool start;
+
+	mutex_lock(&b->lock);
+	if (!status) {
+		vdpa_blk_do_reset(b, false);
+		mutex_unlock(&b->lock);
+		return;
+	}
+	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    !vdpa_blk_has(b, VIRTIO_F_VERSION_1)) {
+		dev_err(&vdpa->dev, "driver without VIRTIO_F_VERSION_1: features refused\n");
+		status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+	}
+	start = (status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		(status & VIRTIO_CONFIG_S_FEATURES_OK) && !vdpa_blk_driver_ok(b);
+	b->status = status & ~VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (start) {
+		/* A device in use keeps its module. */
+		b->pinned = try_module_get(THIS_MODULE);
+		down_write(&b->map_lock);
+		b->identity = vdpa_blk_kernel_driver(b);
+		up_write(&b->map_lock);
+		vdpa_blk_start(b);
+	}
+	mutex_unlock(&b->lock);
+}
+
+static int vdpa_blk_reset(struct vdpa_device *vdpa)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+
+	mutex_lock(&b->lock);
+	vdpa_blk_do_reset(b, false);
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+static int vdpa_blk_compat_reset(struct vdpa_device *vdpa, u32 flags)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+
+	mutex_lock(&b->lock);
+	vdpa_blk_do_reset(b, flags & VDPA_RESET_F_CLEAN_MAP);
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+static int vdpa_blk_suspend(struct vdpa_device *vdpa)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+
+	mutex_lock(&b->lock);
+	b->suspended = true;
+	/* Requests taken before are returned; no new ones are taken. */
+	vdpa_blk_drain(b);
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+static int vdpa_blk_resume(struct vdpa_device *vdpa)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+
+	mutex_lock(&b->lock);
+	b->suspended = false;
+	/* Ring addresses and indices may have changed meanwhile. */
+	if (vdpa_blk_driver_ok(b))
+		vdpa_blk_start(b);
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+static size_t vdpa_blk_get_config_size(struct vdpa_device *vdpa)
+{
+	return sizeof(struct virtio_blk_config);
+}
+
+static void vdpa_blk_get_config(struct vdpa_device *vdpa, unsigned int offset,
+				void *buf, unsigned int len)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	struct file *file = b->disk.file;
+	struct virtio_blk_config c = {};
+	u32 bsize = vblk_block_size(file);
+
+	c.capacity = cpu_to_le64(vblk_capacity(file) >> SECTOR_SHIFT);
+	c.seg_max = cpu_to_le32(VBLK_SEG_MAX);
+	c.blk_size = cpu_to_le32(bsize);
+	c.num_queues = cpu_to_le16(b->nvqs);
+	c.max_discard_sectors = cpu_to_le32(VBLK_MAX_DISCARD);
+	c.max_discard_seg = cpu_to_le32(1);
+	c.discard_sector_alignment = cpu_to_le32(bsize >> SECTOR_SHIFT);
+	c.max_write_zeroes_sectors = cpu_to_le32(VBLK_MAX_DISCARD);
+	c.max_write_zeroes_seg = cpu_to_le32(1);
+	c.write_zeroes_may_unmap = 1;
+	if (offset > sizeof(c) || len > sizeof(c) - offset) {
+		memset(buf, 0, len);
+		return;
+	}
+	memcpy(buf, (u8 *)&c + offset, len);
+}
+
+static void vdpa_blk_set_config(struct vdpa_device *vdpa, unsigned int offset,
+				const void *buf, unsigned int len)
+{
+	/* Nothing is writable (no VIRTIO_BLK_F_CONFIG_WCE). */
+}
+
+static u32 vdpa_blk_get_generation(struct vdpa_device *vdpa)
+{
+	return 0;
+}
+
+static struct vdpa_iova_range vdpa_blk_get_iova_range(struct vdpa_device *vdpa)
+{
+	return (struct vdpa_iova_range) { .first = 0, .last = U64_MAX };
+}
+
+/*
+ * vhost_vdpa's IOTLB changed: take a copy, then map the rings again.  The
+ * pages of requests in flight and of the old ring maps hold references of
+ * ours, so that pages the change unpinned stay until those are done.
+ */
+static int vdpa_blk_set_map(struct vdpa_device *vdpa, unsigned int asid,
+			    struct vhost_iotlb *iotlb)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	struct vhost_iotlb_map *map;
+	int ret = 0;
+
+	if (asid)
+		return -EINVAL;
+	mutex_lock(&b->lock);
+	down_write(&b->map_lock);
+	vhost_iotlb_reset(b->iotlb);
+	for (map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX); map;
+	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
+		ret = vhost_iotlb_add_range(b->iotlb, map->start, map->last,
+					    map->addr, map->perm);
+		if (ret) {
+			vhost_iotlb_reset(b->iotlb);
+			break;
+		}
+	}
+	up_write(&b->map_lock);
+	if (vdpa_blk_driver_ok(b) && !b->suspended)
+		vdpa_blk_start(b);
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
+static int vdpa_blk_reset_map(struct vdpa_device *vdpa, unsigned int asid)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+
+	if (asid)
+		return -EINVAL;
+	mutex_lock(&b->lock);
+	down_write(&b->map_lock);
+	vhost_iotlb_reset(b->iotlb);
+	up_write(&b->map_lock);
+	if (vdpa_blk_driver_ok(b) && !b->suspended)
+		vdpa_blk_start(b);
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+static void vdpa_blk_cfg_release_use(struct vdpa_blk_cfg *cfg);
+
+static void vdpa_blk_free(struct vdpa_device *vdpa)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	unsigned int i;
+
+	if (b->disk.file)
+		fput(b->disk.file);
+	if (b->iotlb)
+		vhost_iotlb_free(b->iotlb);
+	for (i = 0; i < VDPA_BLK_MAX_VQS; i++)
+		kvfree(b->vqs[i].bv);
+	if (b->cfg)
+		vdpa_blk_cfg_release_use(b->cfg);
+}
+
+static const struct vdpa_config_ops vdpa_blk_config_ops = {
+	.set_vq_address		= vdpa_blk_set_vq_address,
+	.set_vq_num		= vdpa_blk_set_vq_num,
+	.kick_vq		= vdpa_blk_kick_vq,
+	.set_vq_cb		= vdpa_blk_set_vq_cb,
+	.set_vq_ready		= vdpa_blk_set_vq_ready,
+	.get_vq_ready		= vdpa_blk_get_vq_ready,
+	.set_vq_state		= vdpa_blk_set_vq_state,
+	.get_vq_state		= vdpa_blk_get_vq_state,
+	.get_vq_align		= vdpa_blk_get_vq_align,
+	.get_vq_group		= vdpa_blk_get_vq_group,
+	.get_device_features	= vdpa_blk_get_device_features,
+	.set_driver_features	= vdpa_blk_set_driver_features,
+	.get_driver_features	= vdpa_blk_get_driver_features,
+	.set_config_cb		= vdpa_blk_set_config_cb,
+	.get_vq_num_max		= vdpa_blk_get_vq_num_max,
+	.get_device_id		= vdpa_blk_get_device_id,
+	.get_vendor_id		= vdpa_blk_get_vendor_id,
+	.get_status		= vdpa_blk_get_status,
+	.set_status		= vdpa_blk_set_status,
+	.reset			= vdpa_blk_reset,
+	.compat_reset		= vdpa_blk_compat_reset,
+	.suspend		= vdpa_blk_suspend,
+	.resume			= vdpa_blk_resume,
+	.get_config_size	= vdpa_blk_get_config_size,
+	.get_config		= vdpa_blk_get_config,
+	.set_config		= vdpa_blk_set_config,
+	.get_generation		= vdpa_blk_get_generation,
+	.get_iova_range		= vdpa_blk_get_iova_range,
+	.set_map		= vdpa_blk_set_map,
+	.reset_map		= vdpa_blk_reset_map,
+	.free			= vdpa_blk_free,
+};
+
+/* configfs: /sys/kernel/config/kvmarm-blk/NAME/ */
+
+static struct vdpa_blk_cfg *to_cfg(struct config_item *item)
+{
+	return container_of(item, struct vdpa_blk_cfg, item);
+}
+
+static void vdpa_blk_cfg_release_use(struct vdpa_blk_cfg *cfg)
+{
+	mutex_lock(&cfg->lock);
+	cfg->in_use = false;
+	mutex_unlock(&cfg->lock);
+	config_item_put(&cfg->item);
+}
+
+/* Open @path as the backing, with the current settings (cfg->lock held). */
+static int vdpa_blk_cfg_open(struct vdpa_blk_cfg *cfg, const char *path)
+{
+	int flags = (cfg->ro ? O_RDONLY : O_RDWR) | O_LARGEFILE |
+		    (cfg->direct ? O_DIRECT : 0);
+	struct file *file;
+	char what[64];
+	int ret;
+
+	file = filp_open(path, flags, 0);
+	if (IS_ERR(file)) {
+		pr_err("%s: cannot open backing %s%s: %ld\n",
+		       config_item_name(&cfg->item), path,
+		       cfg->ro ? " read-only" : "", PTR_ERR(file));
+		return PTR_ERR(file);
+	}
+	snprintf(what, sizeof(what), "%s: backing",
+		 config_item_name(&cfg->item));
+	ret = vblk_check_backing(file, what);
+	if (!ret && cfg->direct && !(file->f_mode & FMODE_CAN_ODIRECT)) {
+		pr_err("%s: backing %s cannot do direct I/O\n",
+		       config_item_name(&cfg->item), path);
+		ret = -EINVAL;
+	}
+	if (!ret && vblk_capacity(file) < VBLK_SECTOR) {
+		pr_err("%s: backing %s is smaller than one sector\n",
+		       config_item_name(&cfg->item), path);
+		ret = -EINVAL;
+	}
+	if (ret) {
+		fput(file);
+		return ret;
+	}
+	if (cfg->file)
+		fput(cfg->file);
+	cfg->file = file;
+	return 0;
+}
+
+static ssize_t vdpa_blk_cfg_backing_show(struct config_item *item, char *page)
+{
+	struct vdpa_blk_cfg *cfg = to_cfg(item);
+	ssize_t ret;
+
+	mutex_lock(&cfg->lock);
+	ret = sysfs_emit(page, "%s\n", cfg->path ? cfg->path : "");
+	mutex_unlock(&cfg->lock);
+	return ret;
+}
+
+static ssize_t vdpa_blk_cfg_backing_store(struct config_item *item,
+					  const char *page, size_t count)
+{
+	struct vdpa_blk_cfg *cfg = to_cfg(item);
+	char *path;
+	int ret;
+
+	path = kstrndup(page, count, GFP_KERNEL);
+	if (!path)
+		return -ENOMEM;
+	strim(path);
+	mutex_lock(&cfg->lock);
+	if (cfg->in_use) {
+		pr_err("%s: device exists: delete it before changing its backing\n",
+		       config_item_name(item));
+		ret = -EBUSY;
+	} else if (!*path) {
+		if (cfg->file)
+			fput(cfg->file);
+		cfg->file = NULL;
+		kfree(cfg->path);
+		cfg->path = NULL;
+		ret = 0;
+	} else {
+		ret = vdpa_blk_cfg_open(cfg, path);
+		if (!ret) {
+			kfree(cfg->path);
+			cfg->path = path;
+			path = NULL;
+		}
+	}
+	mutex_unlock(&cfg->lock);
+	kfree(path);
+	return ret ?: count;
+}
+
+/* A flag that opens the backing again when it changes. */
+static ssize_t vdpa_blk_cfg_flag_store(struct config_item *item,
+				       const char *page, size_t count,
+				       bool *flag)
+{
+	struct vdpa_blk_cfg *cfg = to_cfg(item);
+	bool v, old;
+	int ret;
+
+	ret = kstrtobool(page, &v);
+	if (ret)
+		return ret;
+	mutex_lock(&cfg->lock);
+	if (cfg->in_use) {
+		pr_err("%s: device exists: delete it before changing it\n",
+		       config_item_name(item));
+		ret = -EBUSY;
+	} else if (*flag != v) {
+		old = *flag;
+		*flag = v;
+		if (cfg->path) {
+			ret = vdpa_blk_cfg_open(cfg, cfg->path);
+			if (ret)
+				*flag = old;
+		}
+	}
+	mutex_unlock(&cfg->lock);
+	return ret ?: count;
+}
+
+static ssize_t vdpa_blk_cfg_read_only_show(struct config_item *item,
+					   char *page)
+{
+	return sysfs_emit(page, "%d\n", READ_ONCE(to_cfg(item)->ro));
+}
+
+static ssize_t vdpa_blk_cfg_read_only_store(struct config_item *item,
+					    const char *page, size_t count)
+{
+	return vdpa_blk_cfg_flag_store(item, page, count, &to_cfg(item)->ro);
+}
+
+static ssize_t vdpa_blk_cfg_direct_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%d\n", READ_ONCE(to_cfg(item)->direct));
+}
+
+static ssize_t vdpa_blk_cfg_direct_store(struct config_item *item,
+					 const char *page, size_t count)
+{
+	return vdpa_blk_cfg_flag_store(item, page, count,
+				       &to_cfg(item)->direct);
+}
+
+static ssize_t vdpa_blk_cfg_num_queues_show(struct config_item *item,
+					    char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(to_cfg(item)->num_queues));
+}
+
+static ssize_t vdpa_blk_cfg_num_queues_store(struct config_item *item,
+					     const char *page, size_t count)
+{
+	struct vdpa_blk_cfg *cfg = to_cfg(item);
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(page, 0, &v);
+	if (ret)
+		return ret;
+	if (!v || v > VDPA_BLK_MAX_VQS) {
+		pr_err("%s: num_queues must be 1 to %d\n",
+		       config_item_name(item), VDPA_BLK_MAX_VQS);
+		return -EINVAL;
+	}
+	mutex_lock(&cfg->lock);
+	if (cfg->in_use) {
+		pr_err("%s: device exists: delete it before changing it\n",
+		       config_item_name(item));
+		ret = -EBUSY;
+	} else {
+		cfg->num_queues = v;
+	}
+	mutex_unlock(&cfg->lock);
+	return ret ?: count;
+}
+
+CONFIGFS_ATTR(vdpa_blk_cfg_, backing);
+CONFIGFS_ATTR(vdpa_blk_cfg_, read_only);
+CONFIGFS_ATTR(vdpa_blk_cfg_, direct);
+CONFIGFS_ATTR(vdpa_blk_cfg_, num_queues);
+
+static struct configfs_attribute *vdpa_blk_cfg_attrs[] = {
+	&vdpa_blk_cfg_attr_backing,
+	&vdpa_blk_cfg_attr_read_only,
+	&vdpa_blk_cfg_attr_direct,
+	&vdpa_blk_cfg_attr_num_queues,
+	NULL,
+};
+
+static void vdpa_blk_cfg_release(struct config_item *item)
+{
+	struct vdpa_blk_cfg *cfg = to_cfg(item);
+
+	if (cfg->file)
+		fput(cfg->file);
+	kfree(cfg->path);
+	kfree(cfg);
+}
+
+static struct configfs_item_operations vdpa_blk_cfg_item_ops = {
+	.release	= vdpa_blk_cfg_release,
+};
+
+static const struct config_item_type vdpa_blk_cfg_type = {
+	.ct_item_ops	= &vdpa_blk_cfg_item_ops,
+	.ct_attrs	= vdpa_blk_cfg_attrs,
+	.ct_owner	= THIS_MODULE,
+};
+
+static struct config_item *vdpa_blk_cfg_make(struct config_group *group,
+					     const char *name)
+{
+	struct vdpa_blk_cfg *cfg;
+
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&cfg->lock);
+	cfg->num_queues = 1;
+	config_item_init_type_name(&cfg->item, name, &vdpa_blk_cfg_type);
+	return &cfg->item;
+}
+
+static struct configfs_group_operations vdpa_blk_group_ops = {
+	.make_item	= vdpa_blk_cfg_make,
+};
+
+static const struct config_item_type vdpa_blk_group_type = {
+	.ct_group_ops	= &vdpa_blk_group_ops,
+	.ct_owner	= THIS_MODULE,
+};
+
+static struct configfs_subsystem vdpa_blk_subsys = {
+	.su_group = {
+		.cg_item = {
+			.ci_namebuf	= VDPA_BLK_NAME,
+			.ci_type	= &vdpa_blk_group_type,
+		},
+	},
+};
+
+/*
+ * The settings named @name, in use from now on.
+ *
+ * Return: them with a reference, or an ERR_PTR: -ENODEV when there are
+ * none, -EINVAL without a backing, -EBUSY when a device uses them.
+ */
+static struct vdpa_blk_cfg *vdpa_blk_cfg_get(const char *name)
+{
+	struct config_group *group = &vdpa_blk_subsys.su_group;
+	struct config_item *item;
+	struct vdpa_blk_cfg *cfg;
+	int ret = 0;
+
+	mutex_lock(&vdpa_blk_subsys.su_mutex);
+	item = config_group_find_item(group, name);
+	mutex_unlock(&vdpa_blk_subsys.su_mutex);
+	if (!item) {
+		pr_err("no settings for %s: mkdir /sys/kernel/config/%s/%s and write its backing first\n",
+		       name, VDPA_BLK_NAME, name);
+		return ERR_PTR(-ENODEV);
+	}
+	cfg = to_cfg(item);
+	mutex_lock(&cfg->lock);
+	if (cfg->in_use) {
+		pr_err("%s: settings in use by another device\n", name);
+		ret = -EBUSY;
+	} else if (!cfg->file) {
+		pr_err("%s: no backing: write a file or block device path to /sys/kernel/config/%s/%s/backing\n",
+		       name, VDPA_BLK_NAME, name);
+		ret = -EINVAL;
+	} else {
+		cfg->in_use = true;
+	}
+	mutex_unlock(&cfg->lock);
+	if (ret) {
+		config_item_put(item);
+		return ERR_PTR(ret);
+	}
+	return cfg;
+}
+
+/* Management device */
+
+static int vdpa_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
+			    const struct vdpa_dev_set_config *config)
+{
+	struct vdpa_blk_cfg *cfg;
+	struct vdpa_blk *b;
+	struct device *dev;
+	unsigned int i;
+	int ret;
+
+	if (config->mask) {
+		pr_err("%s: attributes are set in /sys/kernel/config/%s/%s\n",
+		       name, VDPA_BLK_NAME, name);
+		return -EOPNOTSUPP;
+	}
+	cfg = vdpa_blk_cfg_get(name);
+	if (IS_ERR(cfg))
+		return PTR_ERR(cfg);
+
+	b = kvmarm_vdpa_alloc_device(struct vdpa_blk, vdpa, mdev->device,
+				     &vdpa_blk_config_ops, 1, 1, name, false);
+	if (IS_ERR(b)) {
+		ret = PTR_ERR(b);
+		pr_err("%s: cannot allocate the device: %d\n", name, ret);
+		vdpa_blk_cfg_release_use(cfg);
+		return ret;
+	}
+	/* From here on vdpa_blk_free() undoes, through put_device(). */
+	b->cfg = cfg;
+	mutex_lock(&cfg->lock);
+	b->disk.file = get_file(cfg->file);
+	b->disk.ro = cfg->ro;
+	b->nvqs = cfg->num_queues;
+	mutex_unlock(&cfg->lock);
+	b->disk.id_prefix = "vdpa-blk";
+	b->disk.complete = vdpa_blk_complete;
+	b->features = VDPA_BLK_FEATURES;
+	if (b->disk.ro)
+		b->features |= 1ULL << VIRTIO_BLK_F_RO;
+	mutex_init(&b->lock);
+	init_rwsem(&b->map_lock);
+	spin_lock_init(&b->cb_lock);
+	atomic_set(&b->inflight, 0);
+	init_waitqueue_head(&b->inflight_wq);
+	for (i = 0; i < VDPA_BLK_MAX_VQS; i++) {
+		struct vdpa_blk_vq *vq = &b->vqs[i];
+
+		vq->blk = b;
+		vq->index = i;
+		mutex_init(&vq->mutex);
+		INIT_WORK(&vq->work, vdpa_blk_vq_work);
+		init_llist_head(&vq->done);
+		atomic_set(&vq->inflight, 0);
+	}
+	ret = -ENOMEM;
+	b->iotlb = vhost_iotlb_alloc(0, 0);
+	if (!b->iotlb)
+		goto err;
+	for (i = 0; i < b->nvqs; i++) {
+		b->vqs[i].bv = kvmalloc_array(VDPA_BLK_MAX_BVECS,
+					      sizeof(struct bio_vec),
+					      GFP_KERNEL);
+		if (!b->vqs[i].bv)
+			goto err;
+	}
+
+	/* virtio_vdpa's DMA: physical addresses, the CPU's caches. */
+	dev = &b->vdpa.dev;
+	dev->dma_mask = &dev->coherent_dma_mask;
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	if (ret)
+		goto err;
+	kvmarm_dev_set_dma_coherent(dev);
+	kvmarm_vdpa_set_dma_dev(&b->vdpa, dev);
+	b->vdpa.mdev = mdev;
+
+	ret = _vdpa_register_device(&b->vdpa, b->nvqs);
+	if (ret) {
+		pr_err("%s: cannot register the device: %d\n", name, ret);
+		goto err;
+	}
+	dev_info(dev, "virtio-blk on %pD, %llu sectors%s, %u queue%s\n",
+		 b->disk.file, vblk_capacity(b->disk.file) >> SECTOR_SHIFT,
+		 b->disk.ro ? ", read-only" : "", b->nvqs,
+		 b->nvqs > 1 ? "s" : "");
+	return 0;
+err:
+	put_device(&b->vdpa.dev);
+	return ret;
+}
+
+static void vdpa_blk_dev_del(struct vdpa_mgmt_dev *mdev,
+			     struct vdpa_device *vdpa)
+{
+	/* The bus driver resets the device, which returns every request. */
+	_vdpa_unregister_device(vdpa);
+}
+
+static const struct vdpa_mgmtdev_ops vdpa_blk_mgmtdev_ops = {
+	.dev_add	= vdpa_blk_dev_add,
+	.dev_del	= vdpa_blk_dev_del,
+};
+
+static struct virtio_device_id vdpa_blk_id_table[] = {
+	{ VIRTIO_ID_BLOCK, VIRTIO_DEV_ANY_ID },
+	{ 0 },
+};
+
+static void vdpa_blk_mgmtdev_release(struct device *dev)
+{
+}
+
+static struct device vdpa_blk_mgmtdev_dev = {
+	.init_name	= VDPA_BLK_NAME,
+	.release	= vdpa_blk_mgmtdev_release,
+};
+
+static struct vdpa_mgmt_dev vdpa_blk_mgmtdev = {
+	.device			= &vdpa_blk_mgmtdev_dev,
+	.id_table		= vdpa_blk_id_table,
+	.ops			= &vdpa_blk_mgmtdev_ops,
+	.supported_features	= VDPA_BLK_FEATURES |
+				  (1ULL << VIRTIO_BLK_F_RO),
+	.max_supported_vqs	= VDPA_BLK_MAX_VQS,
+};
+
+static int __init vdpa_blk_init(void)
+{
+	int ret;
+
+	vdpa_blk_wq = alloc_workqueue("vdpa-blk", WQ_UNBOUND, 0);
+	if (!vdpa_blk_wq)
+		return -ENOMEM;
+	config_group_init(&vdpa_blk_subsys.su_group);
+	mutex_init(&vdpa_blk_subsys.su_mutex);
+	ret = configfs_register_subsystem(&vdpa_blk_subsys);
+	if (ret) {
+		pr_err("cannot register /sys/kernel/config/%s: %d\n",
+		       VDPA_BLK_NAME, ret);
+		goto err_wq;
+	}
+	ret = device_register(&vdpa_blk_mgmtdev_dev);
+	if (ret) {
+		put_device(&vdpa_blk_mgmtdev_dev);
+		pr_err("cannot register the management device: %d\n", ret);
+		goto err_configfs;
+	}
+	ret = vdpa_mgmtdev_register(&vdpa_blk_mgmtdev);
+	if (ret) {
+		pr_err("cannot register the vDPA management device: %d\n", ret);
+		goto err_dev;
+	}
+	return 0;
+
+err_dev:
+	device_unregister(&vdpa_blk_mgmtdev_dev);
+err_configfs:
+	configfs_unregister_subsystem(&vdpa_blk_subsys);
+err_wq:
+	destroy_workqueue(vdpa_blk_wq);
+	return ret;
+}
+module_init(vdpa_blk_init);
+
+/* Devices are deleted (and reset, so idle) before the module goes. */
+static void __exit vdpa_blk_exit(void)
+{
+	vdpa_mgmtdev_unregister(&vdpa_blk_mgmtdev);
+	device_unregister(&vdpa_blk_mgmtdev_dev);
+	configfs_unregister_subsystem(&vdpa_blk_subsys);
+	destroy_workqueue(vdpa_blk_wq);
+}
+module_exit(vdpa_blk_exit);
+
+MODULE_VERSION("0.1.0");
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("kvmarm-io developers");
+MODULE_DESCRIPTION("vdpa-blk: vDPA virtio-blk device on files and block devices");
