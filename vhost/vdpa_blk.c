@@ -1590,7 +1590,8 @@ static int vdpa_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		atomic_set(&vq->inflight, 0);
 	}
 	ret = -ENOMEM;
-	b->iotlb = vhost_iotlb_alloc(0, 0);
+	/* A copy of vhost_vdpa's, which bounds the number of entries. */
+	b->iotlb = vhost_iotlb_alloc(UINT_MAX, 0);
 	if (!b->iotlb)
 		goto err;
 	for (i = 0; i < b->nvqs; i++) {
