@@ -153,7 +153,9 @@ static bool vblk_rw(struct vblk_req *req, struct file *file, u64 sector,
 		.ki_pos = sector * VBLK_SECTOR,
 		/* Sectors are addressed: an O_APPEND backend must not append. */
 		.ki_flags = (iocb_flags(file) & ~IOCB_APPEND) |
-			    KVMARM_IOCB_ALLOC_CACHE | (write ? IOCB_WRITE : 0),
+			    KVMARM_IOCB_ALLOC_CACHE |
+			    (write ? IOCB_WRITE : 0) |
+			    (write && req->write_through ? IOCB_DSYNC : 0),
 		.ki_complete = vblk_aio_complete,
 		.ki_ioprio = get_current_ioprio(),
 	};
@@ -400,8 +402,9 @@ bool vblk_req_start(struct vblk_req *req, struct vblk_disk *disk, u32 type,
 		}
 		if (!ret)
 			return false;
-		req->ret = ret;
-		break;
+		/* Whatever the write-back error, the flush failed. */
+		req->status = VIRTIO_BLK_S_IOERR;
+		goto done;
 	case VIRTIO_BLK_T_GET_ID:
 		ret = vblk_get_id(req, file);
 		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
@@ -432,7 +435,8 @@ EXPORT_SYMBOL_GPL(vblk_req_start);
 
 static int __init vblk_core_init(void)
 {
-	vblk_wq = alloc_workqueue("vblk", WQ_UNBOUND, 0);
+	/* vdpa-blk may serve the host's own disk: reclaim may wait for it. */
+	vblk_wq = alloc_workqueue("vblk", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	return vblk_wq ? 0 : -ENOMEM;
 }
 module_init(vblk_core_init);

@@ -57,6 +57,8 @@ struct vblk_disk {
  * @ret: the backend's result, for vblk_req_end()
  * @used_len: bytes written for the driver (data and status), to return
  * @status: the VIRTIO_BLK_S_* answer
+ * @write_through: set by the front-end when the driver did not negotiate
+ *	VIRTIO_BLK_F_FLUSH: writes are stable before they complete
  */
 struct vblk_req {
 	struct llist_node node;
@@ -79,6 +81,7 @@ struct vblk_req {
 	long ret;
 	u32 used_len;
 	u8 status;
+	bool write_through;
 };
 
 /**

@@ -35,6 +35,7 @@
 #include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/rwsem.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vdpa.h>
 #include <linux/vhost_iotlb.h>
@@ -59,8 +60,8 @@
 #define VDPA_BLK_VQ_NUM_MAX	1024
 /* Requests a queue starts per turn of its work. */
 #define VDPA_BLK_WEIGHT		256
-/* Page pieces of one request (1280 KiB of data, Linux's default limit). */
-#define VDPA_BLK_MAX_BVECS	(VBLK_SEG_MAX + 2 + SZ_1M * 5 / 4 / PAGE_SIZE)
+/* Physically contiguous pieces of one request: header, segments, status. */
+#define VDPA_BLK_MAX_BVECS	1024UL
 
 #define VDPA_BLK_FEATURES	((1ULL << VIRTIO_F_VERSION_1) |		\
 				 (1ULL << VIRTIO_F_ACCESS_PLATFORM) |	\
@@ -179,9 +180,90 @@ static void vdpa_blk_write16(__virtio16 *p, u16 v)
 /* Guest memory */
 
 /*
- * Translate the driver's [@addr, @addr + @len) into pieces of at most one
- * page each, appended to @bv from *@n on (at most @max).  @perm is what
- * the device does there: VHOST_MAP_RO to read, VHOST_MAP_WO to write.
+ * Pages of guest memory are held by references of ours: those of the
+ * IOTLB copy (every page it maps), of the ring maps and of each request
+ * in flight.  vhost_vdpa unpins the pages of an unmapped range before it
+ * tells the device, and a VMM may free them at once; our references keep
+ * them until nothing of ours can reach them.  None are taken in identity
+ * mode: the host's own driver owns that memory.
+ */
+static void vdpa_blk_get_pages(struct page *page, size_t off, size_t len)
+{
+	unsigned long i;
+
+	for (i = 0; i < DIV_ROUND_UP(off + len, PAGE_SIZE); i++)
+		get_page(pfn_to_page(page_to_pfn(page) + i));
+}
+
+static void vdpa_blk_put_pages(struct page *page, size_t off, size_t len)
+{
+	unsigned long i;
+
+	for (i = 0; i < DIV_ROUND_UP(off + len, PAGE_SIZE); i++)
+		put_page(pfn_to_page(page_to_pfn(page) + i));
+}
+
+/* Drop an IOTLB copy and the references to the pages it maps. */
+static void vdpa_blk_iotlb_free(struct vhost_iotlb *iotlb)
+{
+	struct vhost_iotlb_map *map;
+
+	if (!iotlb)
+		return;
+	for (map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX); map;
+	     map = vhost_iotlb_itree_next(map, 0, U64_MAX))
+		vdpa_blk_put_pages(pfn_to_page(PHYS_PFN(map->addr)),
+				   offset_in_page(map->addr), map->size);
+	vhost_iotlb_free(iotlb);
+}
+
+/*
+ * Copy vhost_vdpa's IOTLB, taking a reference to every page it maps
+ * (they are pinned by vhost_vdpa right now).
+ *
+ * Return: the copy, or an ERR_PTR: -EFAULT for a range that is not RAM,
+ * -ENOMEM.
+ */
+static struct vhost_iotlb *vdpa_blk_iotlb_copy(struct vhost_iotlb *src)
+{
+	struct vhost_iotlb_map *map;
+	struct vhost_iotlb *iotlb;
+	unsigned long pfn;
+	int ret;
+
+	/* vhost_vdpa's own limit bounds the number of entries. */
+	iotlb = vhost_iotlb_alloc(UINT_MAX, 0);
+	if (!iotlb)
+		return ERR_PTR(-ENOMEM);
+	for (map = vhost_iotlb_itree_first(src, 0, U64_MAX); map;
+	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
+		ret = -EFAULT;
+		if (!map->size || map->addr + map->size - 1 < map->addr)
+			goto err;
+		for (pfn = PHYS_PFN(map->addr);
+		     pfn <= PHYS_PFN(map->addr + map->size - 1); pfn++)
+			if (!pfn_valid(pfn))
+				goto err;
+		ret = vhost_iotlb_add_range(iotlb, map->start, map->last,
+					    map->addr, map->perm);
+		if (ret)
+			goto err;
+		vdpa_blk_get_pages(pfn_to_page(PHYS_PFN(map->addr)),
+				   offset_in_page(map->addr), map->size);
+	}
+	return iotlb;
+err:
+	/* Entries added so far hold their references. */
+	vdpa_blk_iotlb_free(iotlb);
+	return ERR_PTR(ret);
+}
+
+/*
+ * Translate the driver's [@addr, @addr + @len) into bio_vecs, one per
+ * physically contiguous piece (pages of a piece are consecutive in the
+ * memory map: SPARSEMEM_VMEMMAP), appended to @bv from *@n on, at most
+ * @max.  @bv NULL only checks and counts.  @perm is what the device does
+ * there: VHOST_MAP_RO to read, VHOST_MAP_WO to write.
  *
  * Return: 0, -EFAULT for an address outside the IOTLB or not RAM, -EPERM
  * for a mapping without @perm, -E2BIG beyond @max pieces.
@@ -192,7 +274,6 @@ static int vdpa_blk_xlate(struct vdpa_blk *b, u64 addr, u64 len, u32 perm,
 {
 	struct vhost_iotlb_map *map;
 	u64 pa, chunk, piece;
-	unsigned long pfn;
 
 	if (len && addr + len - 1 < addr)
 		return -EFAULT;
@@ -200,7 +281,13 @@ static int vdpa_blk_xlate(struct vdpa_blk *b, u64 addr, u64 len, u32 perm,
 		if (b->identity) {
 			pa = addr;
 			chunk = len;
+			if (!pfn_valid(PHYS_PFN(pa)) ||
+			    !pfn_valid(PHYS_PFN(pa + chunk - 1)))
+				return -EFAULT;
 		} else {
+			/* Every page of the copy is RAM (see its copy). */
+			if (!b->iotlb)
+				return -EFAULT;
 			map = vhost_iotlb_itree_first(b->iotlb, addr, addr);
 			if (!map)
 				return -EFAULT;
@@ -212,17 +299,29 @@ static int vdpa_blk_xlate(struct vdpa_blk *b, u64 addr, u64 len, u32 perm,
 		addr += chunk;
 		len -= chunk;
 		for (; chunk; chunk -= piece, pa += piece) {
-			pfn = PHYS_PFN(pa);
-			if (!pfn_valid(pfn))
-				return -EFAULT;
-			if (*n == max)
-				return -E2BIG;
-			piece = min_t(u64, chunk, PAGE_SIZE - offset_in_page(pa));
-			bvec_set_page(&bv[(*n)++], pfn_to_page(pfn), piece,
-				      offset_in_page(pa));
+			/* bv_len is an unsigned int */
+			piece = min_t(u64, chunk, SZ_1G);
+			if (bv) {
+				if (*n == max)
+					return -E2BIG;
+				bvec_set_page(&bv[*n], pfn_to_page(PHYS_PFN(pa)),
+					      piece, offset_in_page(pa));
+			}
+			(*n)++;
 		}
 	}
 	return 0;
+}
+
+/* Where the driver's byte at @addr is, for the device to write it. */
+static u8 *vdpa_blk_byte(struct vdpa_blk *b, u64 addr)
+{
+	struct bio_vec bv;
+	unsigned int n = 0;
+
+	if (vdpa_blk_xlate(b, addr, 1, VHOST_MAP_WO, &bv, &n, 1))
+		return NULL;
+	return page_address(bv.bv_page) + bv.bv_offset;
 }
 
 /* Copy @len bytes from the driver's @addr (an indirect descriptor). */
@@ -260,15 +359,15 @@ static void vdpa_blk_unmap_area(struct vdpa_blk_area *a, bool refs)
 }
 
 /*
- * Map the ring area [@addr, @addr + @size) into the kernel.  Its pages
- * are whole but the first's start and the last's end, so one vmap() shows
- * it as it is.  With vhost_vdpa each page keeps a reference of ours, so
- * that an IOTLB unmap that unpins it cannot free it under the ring.
+ * Map the ring area [@addr, @addr + @size) into the kernel, read-only
+ * unless the device writes it.  Its pieces must be whole pages but the
+ * first's start and the last's end, so that one vmap() shows it as it is.
  */
 static int vdpa_blk_map_area(struct vdpa_blk *b, struct vdpa_blk_area *a,
 			     u64 addr, u64 size, u32 perm)
 {
-	unsigned int n = 0, i, max = DIV_ROUND_UP(size, PAGE_SIZE) + 1;
+	unsigned int n = 0, i, k, np = 0;
+	unsigned int max = DIV_ROUND_UP(size, PAGE_SIZE) + 1;
 	struct bio_vec *bv;
 	void *v;
 	int ret;
@@ -283,21 +382,29 @@ static int vdpa_blk_map_area(struct vdpa_blk *b, struct vdpa_blk_area *a,
 		goto err;
 	for (i = 0; i < n; i++) {
 		if ((i && bv[i].bv_offset) ||
-		    (i < n - 1 && bv[i].bv_offset + bv[i].bv_len != PAGE_SIZE)) {
+		    (i < n - 1 && (bv[i].bv_offset + bv[i].bv_len) % PAGE_SIZE)) {
 			ret = -EFAULT;
 			goto err;
 		}
-		a->pages[i] = bv[i].bv_page;
+		for (k = 0; k < DIV_ROUND_UP(bv[i].bv_offset + bv[i].bv_len,
+					     PAGE_SIZE); k++) {
+			if (np == max) {
+				ret = -EFAULT;
+				goto err;
+			}
+			a->pages[np++] = pfn_to_page(page_to_pfn(bv[i].bv_page) + k);
+		}
 	}
-	v = vmap(a->pages, n, VM_MAP, PAGE_KERNEL);
+	v = vmap(a->pages, np, VM_MAP,
+		 perm == VHOST_MAP_RO ? PAGE_KERNEL_RO : PAGE_KERNEL);
 	if (!v) {
 		ret = -ENOMEM;
 		goto err;
 	}
 	if (!b->identity)
-		for (i = 0; i < n; i++)
+		for (i = 0; i < np; i++)
 			get_page(a->pages[i]);
-	a->npages = n;
+	a->npages = np;
 	a->vaddr = v + bv[0].bv_offset;
 	kfree(bv);
 	return 0;
@@ -402,7 +509,8 @@ static void vdpa_blk_req_done(struct vdpa_blk_req *r)
 	if (vq->running) {
 		if (r->status)
 			WRITE_ONCE(*r->status, r->req.status);
-		e = &vq->vring.used->ring[vq->last_used_idx & (vq->num - 1)];
+		e = &vq->vring.used->ring[vq->last_used_idx &
+					  (vq->vring.num - 1)];
 		WRITE_ONCE(e->id, (__force __virtio32)cpu_to_le32(r->head));
 		WRITE_ONCE(e->len,
 			   (__force __virtio32)cpu_to_le32(r->req.used_len));
@@ -413,7 +521,8 @@ static void vdpa_blk_req_done(struct vdpa_blk_req *r)
 	}
 	if (r->refs)
 		for (i = 0; i < r->nbv; i++)
-			put_page(r->bv[i].bv_page);
+			vdpa_blk_put_pages(r->bv[i].bv_page, r->bv[i].bv_offset,
+					   r->bv[i].bv_len);
 	kfree(r);
 	if ((atomic_dec_and_test(&vq->inflight) |
 	     atomic_dec_and_test(&b->inflight)) &&
@@ -467,29 +576,38 @@ static void vdpa_blk_complete(struct vblk_req *req)
 	rcu_read_unlock();
 }
 
+/* A descriptor chain, read by vdpa_blk_get_chain(). */
+struct vdpa_blk_chain {
+	unsigned int n;			/* pieces in vq->bv */
+	unsigned int out;		/* readable ones, first */
+	size_t out_len;
+	size_t in_len;
+	u64 status;			/* address of the last writable byte */
+	bool too_big;			/* more pieces than VDPA_BLK_MAX_BVECS */
+};
+
 /*
  * Read the descriptor chain at @head into vq->bv: the readable pieces
- * first (*@out of them, @out_len bytes), then the writable ones.
+ * first, then the writable ones.  A chain of more pieces than the device
+ * takes is still walked and checked, for its status byte.
  *
- * Return: the number of pieces, or a negative error (reported, the queue
+ * Return: 0, or a negative error for a driver fault (reported, the queue
  * is broken).
  */
 static int vdpa_blk_get_chain(struct vdpa_blk_vq *vq, u16 head,
-			      unsigned int *out, size_t *out_len,
-			      size_t *in_len)
+			      struct vdpa_blk_chain *c)
 {
 	struct vdpa_blk *b = vq->blk;
 	struct vring_desc d, *table = vq->vring.desc;
-	u64 table_addr = 0;
-	unsigned int n = 0, count = 0, size = vq->num, i = head;
+	unsigned int count = 0, size = vq->vring.num, i = head;
+	u64 table_addr = 0, addr;
 	bool indirect = false;
-	u32 perm;
+	u32 perm, len;
 	u16 flags;
 	int ret;
 
-	*out = 0;
-	*out_len = 0;
-	*in_len = 0;
+	memset(c, 0, sizeof(*c));
+	c->status = U64_MAX;
 	for (;;) {
 		if (++count > size) {
 			vdpa_blk_vq_fault(vq, "descriptor chain at %u loops or is longer than %u",
@@ -511,9 +629,9 @@ static int vdpa_blk_get_chain(struct vdpa_blk_vq *vq, u16 head,
 			d.next = READ_ONCE(table[i].next);
 		}
 		flags = le16_to_cpu((__force __le16)d.flags);
+		addr = le64_to_cpu((__force __le64)d.addr);
+		len = le32_to_cpu((__force __le32)d.len);
 		if (flags & VRING_DESC_F_INDIRECT) {
-			u32 len = le32_to_cpu((__force __le32)d.len);
-
 			if (indirect || (flags & VRING_DESC_F_NEXT) ||
 			    !vdpa_blk_has(b, VIRTIO_RING_F_INDIRECT_DESC) ||
 			    !len || len % sizeof(d) ||
@@ -523,39 +641,44 @@ static int vdpa_blk_get_chain(struct vdpa_blk_vq *vq, u16 head,
 				return -EINVAL;
 			}
 			indirect = true;
-			table_addr = le64_to_cpu((__force __le64)d.addr);
+			table_addr = addr;
 			size = len / sizeof(d);
 			count = 0;
 			i = 0;
 			continue;
 		}
 		perm = flags & VRING_DESC_F_WRITE ? VHOST_MAP_WO : VHOST_MAP_RO;
-		if (perm == VHOST_MAP_RO && *in_len) {
+		if (perm == VHOST_MAP_RO && c->in_len) {
 			vdpa_blk_vq_fault(vq, "readable descriptor after a writable one in chain %u",
 					  head);
 			return -EINVAL;
 		}
-		ret = vdpa_blk_xlate(b, le64_to_cpu((__force __le64)d.addr),
-				     le32_to_cpu((__force __le32)d.len), perm,
-				     vq->bv, &n, VDPA_BLK_MAX_BVECS);
+		ret = vdpa_blk_xlate(b, addr, len, perm,
+				     c->too_big ? NULL : vq->bv, &c->n,
+				     VDPA_BLK_MAX_BVECS);
+		if (ret == -E2BIG) {
+			/* Walk on, checking only: the request fails. */
+			c->too_big = true;
+			ret = vdpa_blk_xlate(b, addr, len, perm, NULL, &c->n,
+					     0);
+		}
 		if (ret) {
-			vdpa_blk_vq_fault(vq, "buffer %#llx+%u of chain %u: %s",
-					  le64_to_cpu((__force __le64)d.addr),
-					  le32_to_cpu((__force __le32)d.len),
-					  head, ret == -E2BIG ?
-					  "too many pages" : ret == -EPERM ?
-					  "not mapped for this access" :
-					  "outside guest memory");
+			vdpa_blk_vq_fault(vq, "buffer %#llx+%u of chain %u %s",
+					  addr, len, head, ret == -EPERM ?
+					  "is not mapped for this access" :
+					  "is outside guest memory");
 			return ret;
 		}
 		if (perm == VHOST_MAP_RO) {
-			*out = n;
-			*out_len += le32_to_cpu((__force __le32)d.len);
+			c->out = c->n;
+			c->out_len += len;
 		} else {
-			*in_len += le32_to_cpu((__force __le32)d.len);
+			c->in_len += len;
+			if (len)
+				c->status = addr + len - 1;
 		}
 		if (!(flags & VRING_DESC_F_NEXT))
-			return n;
+			return 0;
 		i = le16_to_cpu((__force __le16)d.next);
 		if (i >= size) {
 			vdpa_blk_vq_fault(vq, "next index %u out of range in chain %u",
@@ -565,52 +688,49 @@ static int vdpa_blk_get_chain(struct vdpa_blk_vq *vq, u16 head,
 	}
 }
 
-/* The last writable byte of the chain: the status. */
-static u8 *vdpa_blk_status_ptr(const struct bio_vec *bv, unsigned int out,
-			       unsigned int n)
-{
-	const struct bio_vec *last = &bv[n - 1];
-
-	if (n == out)
-		return NULL;
-	return page_address(last->bv_page) + last->bv_offset +
-	       last->bv_len - 1;
-}
-
 /* Take and start the request at @head (vq->mutex held). */
 static int vdpa_blk_handle_req(struct vdpa_blk_vq *vq, u16 head)
 {
 	struct vdpa_blk *b = vq->blk;
 	struct virtio_blk_outhdr hdr;
+	struct vdpa_blk_chain c;
 	struct vdpa_blk_req *r;
-	size_t out_len, in_len;
-	unsigned int out, i;
 	struct iov_iter it;
+	unsigned int i;
 	u32 type;
-	int n;
+	int ret;
 
-	n = vdpa_blk_get_chain(vq, head, &out, &out_len, &in_len);
-	if (n < 0)
-		return n;
-	r = kmalloc(struct_size(r, bv, n), GFP_KERNEL);
+	ret = vdpa_blk_get_chain(vq, head, &c);
+	if (ret)
+		return ret;
+	r = kmalloc(struct_size(r, bv, c.too_big ? 0 : c.n), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
-	memcpy(r->bv, vq->bv, n * sizeof(*r->bv));
 	r->vq = vq;
 	r->head = head;
-	r->nbv = n;
+	r->nbv = c.too_big ? 0 : c.n;
+	memcpy(r->bv, vq->bv, r->nbv * sizeof(*r->bv));
 	r->refs = !b->identity;
 	if (r->refs)
-		for (i = 0; i < n; i++)
-			get_page(r->bv[i].bv_page);
-	r->status = vdpa_blk_status_ptr(r->bv, out, n);
+		for (i = 0; i < r->nbv; i++)
+			vdpa_blk_get_pages(r->bv[i].bv_page, r->bv[i].bv_offset,
+					   r->bv[i].bv_len);
+	/* In a piece of the request, or (too big) answered right here. */
+	r->status = c.status == U64_MAX ? NULL : vdpa_blk_byte(b, c.status);
 	atomic_inc(&vq->inflight);
 	atomic_inc(&b->inflight);
 
 	r->req.status = VIRTIO_BLK_S_IOERR;
 	r->req.used_len = r->status ? 1 : 0;
-	iov_iter_bvec(&it, WRITE, r->bv, out, out_len);
-	if (out_len < sizeof(hdr) || !in_len ||
+	if (c.too_big) {
+		dev_err_ratelimited(&b->vdpa.dev,
+				    "queue %u: request %u has more than %lu pieces\n",
+				    vq->index, head, VDPA_BLK_MAX_BVECS);
+		vdpa_blk_req_done(r);
+		return 0;
+	}
+	iov_iter_bvec(&it, WRITE, r->bv, c.out, c.out_len);
+	if (c.out_len < sizeof(hdr) || !r->status ||
 	    !copy_from_iter_full(&hdr, sizeof(hdr), &it)) {
 		dev_err_ratelimited(&b->vdpa.dev,
 				    "queue %u: request %u without header or status\n",
@@ -620,12 +740,15 @@ static int vdpa_blk_handle_req(struct vdpa_blk_vq *vq, u16 head)
 	}
 	type = le32_to_cpu((__force __le32)hdr.type);
 	if (vblk_req_data_dir(type) == READ) {
-		iov_iter_bvec(&r->req.iter, READ, r->bv + out, n - out, in_len);
-		iov_iter_truncate(&r->req.iter, in_len - 1);
+		iov_iter_bvec(&r->req.iter, READ, r->bv + c.out, c.n - c.out,
+			      c.in_len);
+		iov_iter_truncate(&r->req.iter, c.in_len - 1);
 	} else {
 		r->req.iter = it;	/* after the header */
 	}
-	r->req.in_len = in_len;
+	r->req.in_len = c.in_len;
+	/* A driver without FLUSH expects writes to be stable when done. */
+	r->req.write_through = !vdpa_blk_has(b, VIRTIO_BLK_F_FLUSH);
 	if (vblk_req_start(&r->req, &b->disk, type,
 			   le64_to_cpu((__force __le64)hdr.sector)))
 		vdpa_blk_req_done(r);
@@ -647,6 +770,12 @@ static void vdpa_blk_take(struct vdpa_blk_vq *vq)
 			queue_work(vdpa_blk_wq, &vq->work);
 			break;
 		}
+		/*
+		 * No more than a ring's worth in flight: a completion takes
+		 * the next ones.
+		 */
+		if (atomic_read(&vq->inflight) >= vr->num)
+			break;
 		avail = vdpa_blk_read16(&vr->avail->idx);
 		if (avail == vq->last_avail_idx) {
 			if (!vdpa_blk_has(vq->blk, VIRTIO_RING_F_EVENT_IDX))
@@ -659,7 +788,7 @@ static void vdpa_blk_take(struct vdpa_blk_vq *vq)
 				break;
 			continue;
 		}
-		if ((u16)(avail - vq->last_avail_idx) > vq->num) {
+		if ((u16)(avail - vq->last_avail_idx) > vr->num) {
 			vdpa_blk_vq_fault(vq, "avail index moved from %u to %u",
 					  vq->last_avail_idx, avail);
 			break;
@@ -667,8 +796,8 @@ static void vdpa_blk_take(struct vdpa_blk_vq *vq)
 		/* The entries after the index that announced them. */
 		smp_rmb();
 		head = vdpa_blk_read16(&vr->avail->ring[vq->last_avail_idx &
-							(vq->num - 1)]);
-		if (head >= vq->num) {
+							(vr->num - 1)]);
+		if (head >= vr->num) {
 			vdpa_blk_vq_fault(vq, "avail entry %u out of range",
 					  head);
 			break;
@@ -690,7 +819,10 @@ static void vdpa_blk_vq_work(struct work_struct *work)
 	struct vdpa_blk_vq *vq = container_of(work, struct vdpa_blk_vq, work);
 	struct vdpa_blk_req *r, *tmp;
 	struct llist_node *list;
+	unsigned int noio;
 
+	/* The host's own disk may be the one reclaim writes to. */
+	noio = memalloc_noio_save();
 	down_read(&vq->blk->map_lock);
 	mutex_lock(&vq->mutex);
 	list = llist_reverse_order(llist_del_all(&vq->done));
@@ -703,6 +835,7 @@ static void vdpa_blk_vq_work(struct work_struct *work)
 	vdpa_blk_signal(vq);
 	mutex_unlock(&vq->mutex);
 	up_read(&vq->blk->map_lock);
+	memalloc_noio_restore(noio);
 }
 
 /* Wait until every request of @vq has been returned. */
@@ -725,6 +858,9 @@ static void vdpa_blk_drain(struct vdpa_blk *b)
 	for (i = 0; i < b->nvqs; i++)
 		flush_work(&b->vqs[i].work);
 	synchronize_rcu();
+	/* What those completions queued. */
+	for (i = 0; i < b->nvqs; i++)
+		flush_work(&b->vqs[i].work);
 }
 
 /* Stop one queue: no new requests, the taken ones finished (lock held). */
@@ -766,6 +902,7 @@ static bool vdpa_blk_driver_ok(struct vdpa_blk *b)
 /* Back to the state after creation (b->lock held). */
 static void vdpa_blk_do_reset(struct vdpa_blk *b, bool clean_map)
 {
+	struct vhost_iotlb *old = NULL;
 	struct vdpa_blk_vq *vq;
 	unsigned int i;
 
@@ -793,10 +930,13 @@ static void vdpa_blk_do_reset(struct vdpa_blk *b, bool clean_map)
 		vq->used_pending = false;
 		mutex_unlock(&vq->mutex);
 	}
-	if (clean_map)
-		vhost_iotlb_reset(b->iotlb);
+	if (clean_map) {
+		old = b->iotlb;
+		b->iotlb = NULL;
+	}
 	b->identity = false;
 	up_write(&b->map_lock);
+	vdpa_blk_iotlb_free(old);
 	b->status = 0;
 	WRITE_ONCE(b->needs_reset, false);
 	b->driver_features = 0;
@@ -1035,8 +1175,12 @@ static void vdpa_blk_set_status(struct vdpa_device *vdpa, u8 status)
 		dev_err(&vdpa->dev, "driver without VIRTIO_F_VERSION_1: features refused\n");
 		status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
-	start = (status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-		(status & VIRTIO_CONFIG_S_FEATURES_OK) && !vdpa_blk_driver_ok(b);
+	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    !(status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		dev_err(&vdpa->dev, "DRIVER_OK without FEATURES_OK refused\n");
+		status &= ~VIRTIO_CONFIG_S_DRIVER_OK;
+	}
+	start = (status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdpa_blk_driver_ok(b);
 	b->status = status & ~VIRTIO_CONFIG_S_NEEDS_RESET;
 	if (start) {
 		/* A device in use keeps its module. */
@@ -1141,51 +1285,54 @@ static struct vdpa_iova_range vdpa_blk_get_iova_range(struct vdpa_device *vdpa)
 }
 
 /*
- * vhost_vdpa's IOTLB changed: take a copy, then map the rings again.  The
- * pages of requests in flight and of the old ring maps hold references of
- * ours, so that pages the change unpinned stay until those are done.
+ * vhost_vdpa's IOTLB changed: take a copy (see vdpa_blk_iotlb_copy()),
+ * swap it in and map the rings again.  Requests in flight and the old ring
+ * maps hold their own references to their pages.  A copy that cannot be
+ * made leaves the old one, whose pages stay referenced: the device then
+ * still reaches only memory that was the guest's.
  */
 static int vdpa_blk_set_map(struct vdpa_device *vdpa, unsigned int asid,
 			    struct vhost_iotlb *iotlb)
 {
 	struct vdpa_blk *b = vdpa_to_blk(vdpa);
-	struct vhost_iotlb_map *map;
-	int ret = 0;
+	struct vhost_iotlb *new, *old;
 
 	if (asid)
 		return -EINVAL;
+	new = vdpa_blk_iotlb_copy(iotlb);
+	if (IS_ERR(new)) {
+		dev_err(&vdpa->dev, "cannot take the IOTLB (%ld): old mappings kept\n",
+			PTR_ERR(new));
+		return PTR_ERR(new);
+	}
 	mutex_lock(&b->lock);
 	down_write(&b->map_lock);
-	vhost_iotlb_reset(b->iotlb);
-	for (map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX); map;
-	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
-		ret = vhost_iotlb_add_range(b->iotlb, map->start, map->last,
-					    map->addr, map->perm);
-		if (ret) {
-			vhost_iotlb_reset(b->iotlb);
-			break;
-		}
-	}
+	old = b->iotlb;
+	b->iotlb = new;
 	up_write(&b->map_lock);
 	if (vdpa_blk_driver_ok(b) && !b->suspended)
 		vdpa_blk_start(b);
 	mutex_unlock(&b->lock);
-	return ret;
+	vdpa_blk_iotlb_free(old);
+	return 0;
 }
 
 static int vdpa_blk_reset_map(struct vdpa_device *vdpa, unsigned int asid)
 {
 	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+	struct vhost_iotlb *old;
 
 	if (asid)
 		return -EINVAL;
 	mutex_lock(&b->lock);
 	down_write(&b->map_lock);
-	vhost_iotlb_reset(b->iotlb);
+	old = b->iotlb;
+	b->iotlb = NULL;
 	up_write(&b->map_lock);
 	if (vdpa_blk_driver_ok(b) && !b->suspended)
 		vdpa_blk_start(b);
 	mutex_unlock(&b->lock);
+	vdpa_blk_iotlb_free(old);
 	return 0;
 }
 
@@ -1196,10 +1343,17 @@ static void vdpa_blk_free(struct vdpa_device *vdpa)
 	struct vdpa_blk *b = vdpa_to_blk(vdpa);
 	unsigned int i;
 
+	/* Bus drivers reset the device before they let go of it. */
+	if (b->disk.file) {
+		mutex_lock(&b->lock);
+		vdpa_blk_do_reset(b, true);
+		mutex_unlock(&b->lock);
+	}
+	for (i = 0; i < VDPA_BLK_MAX_VQS; i++)
+		cancel_work_sync(&b->vqs[i].work);
 	if (b->disk.file)
 		fput(b->disk.file);
-	if (b->iotlb)
-		vhost_iotlb_free(b->iotlb);
+	vdpa_blk_iotlb_free(b->iotlb);
 	for (i = 0; i < VDPA_BLK_MAX_VQS; i++)
 		kvfree(b->vqs[i].bv);
 	if (b->cfg)
@@ -1309,15 +1463,22 @@ static ssize_t vdpa_blk_cfg_backing_store(struct config_item *item,
 					  const char *page, size_t count)
 {
 	struct vdpa_blk_cfg *cfg = to_cfg(item);
-	char *path;
+	char *buf, *path;
 	int ret;
 
-	path = kstrndup(page, count, GFP_KERNEL);
+	buf = kstrndup(page, count, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	path = kstrdup(strim(buf), GFP_KERNEL);
+	kfree(buf);
 	if (!path)
 		return -ENOMEM;
-	strim(path);
 	mutex_lock(&cfg->lock);
-	if (cfg->in_use) {
+	if (*path && *path != '/') {
+		pr_err("%s: the backing must be an absolute path\n",
+		       config_item_name(item));
+		ret = -EINVAL;
+	} else if (cfg->in_use) {
 		pr_err("%s: device exists: delete it before changing its backing\n",
 		       config_item_name(item));
 		ret = -EBUSY;
@@ -1590,10 +1751,6 @@ static int vdpa_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		atomic_set(&vq->inflight, 0);
 	}
 	ret = -ENOMEM;
-	/* A copy of vhost_vdpa's, which bounds the number of entries. */
-	b->iotlb = vhost_iotlb_alloc(UINT_MAX, 0);
-	if (!b->iotlb)
-		goto err;
 	for (i = 0; i < b->nvqs; i++) {
 		b->vqs[i].bv = kvmalloc_array(VDPA_BLK_MAX_BVECS,
 					      sizeof(struct bio_vec),
@@ -1605,10 +1762,10 @@ static int vdpa_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	/* virtio_vdpa's DMA: physical addresses, the CPU's caches. */
 	dev = &b->vdpa.dev;
 	dev->dma_mask = &dev->coherent_dma_mask;
+	kvmarm_dev_set_dma_coherent(dev);
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
 	if (ret)
 		goto err;
-	kvmarm_dev_set_dma_coherent(dev);
 	kvmarm_vdpa_set_dma_dev(&b->vdpa, dev);
 	b->vdpa.mdev = mdev;
 
@@ -1666,7 +1823,9 @@ static int __init vdpa_blk_init(void)
 {
 	int ret;
 
-	vdpa_blk_wq = alloc_workqueue("vdpa-blk", WQ_UNBOUND, 0);
+	/* It may serve the host's own disk: reclaim may wait for it. */
+	vdpa_blk_wq = alloc_workqueue("vdpa-blk", WQ_UNBOUND | WQ_MEM_RECLAIM,
+				      0);
 	if (!vdpa_blk_wq)
 		return -ENOMEM;
 	config_group_init(&vdpa_blk_subsys.su_group);

@@ -337,6 +337,8 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
 		vhost_blk_out_iter(req, out, out_len);
 	}
 	req->req.in_len = in_len;
+	/* A driver without FLUSH expects writes to be stable when done. */
+	req->req.write_through = !vhr_has_feature(vq, VIRTIO_BLK_F_FLUSH);
 	if (vblk_req_start(&req->req, &blk->disk, type, sector))
 		vhost_blk_req_done(req);
 	/* else it completes through vhost_blk_complete() */
