@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A small userspace virtio-blk driver for /dev/vhost-blk.
+ * A small userspace virtio-blk driver for /dev/vhost-blk and for vDPA
+ * block devices through /dev/vhost-vdpa-N.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/virtio_config.h>
 
 #include "vblk.h"
 
@@ -97,10 +99,98 @@ static int vq_setup(struct vblk *b, unsigned int i, unsigned int num,
 	f.fd = vq->call;
 	if (ioctl(b->fd, VHOST_SET_VRING_CALL, &f))
 		return fail("VHOST_SET_VRING_CALL(%u)", i);
+	if (b->vdpa) {
+		s.num = 1;
+		if (ioctl(b->fd, VHOST_VDPA_SET_VRING_ENABLE, &s))
+			return fail("VHOST_VDPA_SET_VRING_ENABLE(%u)", i);
+		return 0;
+	}
 	f.fd = vq->err;
 	if (ioctl(b->fd, VHOST_SET_VRING_ERR, &f))
 		return fail("VHOST_SET_VRING_ERR(%u)", i);
 	return 0;
+}
+
+int vblk_vdpa_map(struct vblk *b, uint64_t iova, uint64_t size, void *uaddr,
+		  uint8_t perm)
+{
+	struct vhost_msg_v2 m = { .type = VHOST_IOTLB_MSG_V2 };
+
+	m.iotlb.iova = iova;
+	m.iotlb.size = size;
+	m.iotlb.uaddr = (uintptr_t)uaddr;
+	m.iotlb.perm = perm;
+	m.iotlb.type = uaddr ? VHOST_IOTLB_UPDATE : VHOST_IOTLB_INVALIDATE;
+	if (write(b->fd, &m, sizeof(m)) != sizeof(m))
+		return fail("IOTLB %s %#llx+%#llx", uaddr ? "update" : "invalidate",
+			    (unsigned long long)iova, (unsigned long long)size);
+	return 0;
+}
+
+int vblk_vdpa_status(struct vblk *b)
+{
+	uint8_t status;
+
+	if (ioctl(b->fd, VHOST_VDPA_GET_STATUS, &status))
+		return fail("VHOST_VDPA_GET_STATUS");
+	return status;
+}
+
+static int vdpa_set_status(struct vblk *b, uint8_t add)
+{
+	uint8_t status;
+
+	if (ioctl(b->fd, VHOST_VDPA_GET_STATUS, &status))
+		return fail("VHOST_VDPA_GET_STATUS");
+	status |= add;
+	if (ioctl(b->fd, VHOST_VDPA_SET_STATUS, &status))
+		return fail("VHOST_VDPA_SET_STATUS(%#x)", status);
+	return 0;
+}
+
+/*
+ * The vhost-vdpa handshake, as a VMM does it: owner, IOTLB v2 messages,
+ * features, the arena mapped 1:1 (I/O virtual address = test address),
+ * the rings, then DRIVER_OK.
+ */
+static int vblk_open_vdpa(struct vblk *b, const struct vblk_opts *o)
+{
+	uint64_t feat, backend = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
+	unsigned int i;
+	int ret;
+
+	b->vdpa = true;
+	b->fd = open(o->vdpa, O_RDWR | O_CLOEXEC);
+	if (b->fd < 0)
+		return fail("open %s", o->vdpa);
+	if (ioctl(b->fd, VHOST_SET_OWNER))
+		return fail("VHOST_SET_OWNER");
+	if (ioctl(b->fd, VHOST_SET_BACKEND_FEATURES, &backend))
+		return fail("VHOST_SET_BACKEND_FEATURES");
+	ret = vdpa_set_status(b, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			      VIRTIO_CONFIG_S_DRIVER);
+	if (ret)
+		return ret;
+	if (ioctl(b->fd, VHOST_GET_FEATURES, &feat))
+		return fail("VHOST_GET_FEATURES");
+	b->features = o->features & feat;
+	if (ioctl(b->fd, VHOST_SET_FEATURES, &b->features))
+		return fail("VHOST_SET_FEATURES");
+	ret = vdpa_set_status(b, VIRTIO_CONFIG_S_FEATURES_OK);
+	if (ret)
+		return ret;
+	b->gpa_base = (uintptr_t)b->arena;
+	ret = vblk_vdpa_map(b, b->gpa_base, b->arena_size, b->arena,
+			    VHOST_ACCESS_RW);
+	if (ret)
+		return ret;
+	b->nvq = o->nvq ? o->nvq : 1;
+	for (i = 0; i < b->nvq; i++) {
+		ret = vq_setup(b, i, o->num ? o->num : 128, o);
+		if (ret)
+			return ret;
+	}
+	return vdpa_set_status(b, VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
 int vblk_open(struct vblk *b, const struct vblk_opts *o)
@@ -139,6 +229,8 @@ int vblk_open(struct vblk *b, const struct vblk_opts *o)
 		}
 		return 0;
 	}
+	if (o->vdpa)
+		return vblk_open_vdpa(b, o);
 	b->fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
 	if (b->fd < 0)
 		return fail("open /dev/vhost-blk");

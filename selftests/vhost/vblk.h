@@ -47,6 +47,7 @@ struct vblk {
 	size_t arena_used;
 	uint64_t features;
 	uint64_t gpa_base;		/* guest address of arena[0] */
+	bool vdpa;			/* a vhost-vdpa device */
 	unsigned int nvq;
 	struct vblk_vq vq[VBLK_MAX_QUEUES];
 };
@@ -63,6 +64,7 @@ struct vblk_opts {
 	bool log_used;			/* VHOST_VRING_F_LOG on every vring */
 	uint64_t log_base;		/* with VHOST_F_LOG_ALL */
 	uint64_t gpa_base;		/* 0: guest address = test address */
+	const char *vdpa;		/* /dev/vhost-vdpa-N instead */
 };
 
 /* The guest (device-visible) address of arena memory @p. */
@@ -101,6 +103,14 @@ static inline uint64_t vblk_xorshift(uint64_t *x)
 extern char vblk_err[256];
 
 int vblk_open(struct vblk *b, const struct vblk_opts *o);
+/*
+ * vhost-vdpa: map [@iova, @iova + @size) to the test's @uaddr with
+ * VHOST_ACCESS_* @perm, or (@uaddr NULL) unmap it, by IOTLB message.
+ */
+int vblk_vdpa_map(struct vblk *b, uint64_t iova, uint64_t size, void *uaddr,
+		  uint8_t perm);
+/* vhost-vdpa: the device's virtio status. */
+int vblk_vdpa_status(struct vblk *b);
 void vblk_close(struct vblk *b);
 void *vblk_alloc(struct vblk *b, size_t size, size_t align);
 
