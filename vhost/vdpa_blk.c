@@ -618,7 +618,7 @@ static int vdpa_blk_get_chain(struct vdpa_blk_vq *vq, u16 head,
 			ret = vdpa_blk_read_mem(b, table_addr + i * sizeof(d),
 						&d, sizeof(d));
 			if (ret) {
-				vdpa_blk_vq_fault(vq, "indirect table at %#llx outside guest memory",
+				vdpa_blk_vq_fault(vq, "indirect table %#llx not in memory",
 						  table_addr);
 				return ret;
 			}
@@ -636,7 +636,7 @@ static int vdpa_blk_get_chain(struct vdpa_blk_vq *vq, u16 head,
 			    !vdpa_blk_has(b, VIRTIO_RING_F_INDIRECT_DESC) ||
 			    !len || len % sizeof(d) ||
 			    len / sizeof(d) > VDPA_BLK_VQ_NUM_MAX) {
-				vdpa_blk_vq_fault(vq, "bad indirect descriptor in chain %u (len %u, flags %#x)",
+				vdpa_blk_vq_fault(vq, "bad indirect chain %u (len %u, flags %#x)",
 						  head, len, flags);
 				return -EINVAL;
 			}
@@ -649,7 +649,7 @@ static int vdpa_blk_get_chain(struct vdpa_blk_vq *vq, u16 head,
 		}
 		perm = flags & VRING_DESC_F_WRITE ? VHOST_MAP_WO : VHOST_MAP_RO;
 		if (perm == VHOST_MAP_RO && c->in_len) {
-			vdpa_blk_vq_fault(vq, "readable descriptor after a writable one in chain %u",
+			vdpa_blk_vq_fault(vq, "chain %u: readable after writable",
 					  head);
 			return -EINVAL;
 		}
@@ -783,6 +783,7 @@ static void vdpa_blk_take(struct vdpa_blk_vq *vq)
 			/* Ask for a kick at the next one, then look again. */
 			vdpa_blk_write16((__virtio16 *)&vr->used->ring[vr->num],
 					 vq->last_avail_idx);
+			/* The wish before the index (pairs with the driver's). */
 			smp_mb();
 			if (vdpa_blk_read16(&vr->avail->idx) == vq->last_avail_idx)
 				break;

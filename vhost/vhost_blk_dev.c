@@ -120,10 +120,10 @@ static struct vhost_blk_req *vhost_blk_req_alloc(struct vhost_blk_vq *bvq,
 /* Free the recycled requests of @bvq; none may be in use. */
 static void vhost_blk_free_cache(struct vhost_blk_vq *bvq)
 {
+	struct llist_node *list = llist_del_all(&bvq->free);
 	struct vhost_blk_req *req, *tmp;
 
-	llist_for_each_entry_safe(req, tmp, llist_del_all(&bvq->free),
-				 req.node)
+	llist_for_each_entry_safe(req, tmp, list, req.node)
 		kfree(req);
 }
 
