@@ -815,24 +815,38 @@ static void vdpa_blk_take(struct vdpa_blk_vq *vq)
 	blk_finish_plug(&plug);
 }
 
+/* Return the requests that finished (vq->mutex held). */
+static void vdpa_blk_reap(struct vdpa_blk_vq *vq)
+{
+	struct vdpa_blk_req *r, *tmp;
+	struct llist_node *list;
+
+	list = llist_reverse_order(llist_del_all(&vq->done));
+	llist_for_each_entry_safe(r, tmp, list, req.node) {
+		vblk_req_end(&r->req);
+		vdpa_blk_req_done(r);
+	}
+}
+
 static void vdpa_blk_vq_work(struct work_struct *work)
 {
 	struct vdpa_blk_vq *vq = container_of(work, struct vdpa_blk_vq, work);
-	struct vdpa_blk_req *r, *tmp;
-	struct llist_node *list;
 	unsigned int noio;
 
 	/* The host's own disk may be the one reclaim writes to. */
 	noio = memalloc_noio_save();
 	down_read(&vq->blk->map_lock);
 	mutex_lock(&vq->mutex);
-	list = llist_reverse_order(llist_del_all(&vq->done));
-	llist_for_each_entry_safe(r, tmp, list, req.node) {
-		vblk_req_end(&r->req);
-		vdpa_blk_req_done(r);
-	}
-	if (!READ_ONCE(vq->blk->suspended))
+	vdpa_blk_reap(vq);
+	if (!READ_ONCE(vq->blk->suspended)) {
 		vdpa_blk_take(vq);
+		/*
+		 * Fast backings complete while the plug is flushed: one
+		 * interrupt for those too, rather than another turn and
+		 * another interrupt.
+		 */
+		vdpa_blk_reap(vq);
+	}
 	vdpa_blk_signal(vq);
 	mutex_unlock(&vq->mutex);
 	up_read(&vq->blk->map_lock);
