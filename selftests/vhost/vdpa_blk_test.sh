@@ -14,7 +14,6 @@
 CFG=/sys/kernel/config/kvmarm-blk
 BUS=/sys/bus/vdpa
 WORK=/tmp/vdpa-blk-test
-MODDIR=/lib/modules/$(uname -r)/updates
 
 n=0
 pass=0
@@ -85,8 +84,11 @@ check "a backing that does not exist is refused" \
 	fails sh -c "echo $WORK/missing >$CFG/blk0/backing"
 check "a directory as backing is refused" \
 	fails sh -c "echo $WORK >$CFG/blk0/backing"
-check "num_queues 0 and 17 are refused" \
-	sh -c "! echo 0 >$CFG/blk0/num_queues 2>/dev/null && ! echo 17 >$CFG/blk0/num_queues 2>/dev/null"
+bad_queues() {
+	! echo 0 >"$CFG/blk0/num_queues" 2>/dev/null &&
+		! echo 17 >"$CFG/blk0/num_queues" 2>/dev/null
+}
+check "num_queues 0 and 17 are refused" bad_queues
 
 # 7-8. A 64 MiB file on tmpfs.
 dd if=/dev/zero of="$WORK/file.img" bs=1M count=64 2>/dev/null
@@ -185,8 +187,8 @@ check "dev del during writes returns (rc $rc) and $disk is gone" \
 # 24-25. Unload and load again.
 rmdir "$CFG/blk0" "$CFG/blk1"
 check "rmmod vdpa_blk after its devices are gone" rmmod vdpa_blk
-check "insmod vdpa_blk again lists the management device" \
-	sh -c "insmod $MODDIR/vdpa_blk.ko && vdpa mgmtdev show | grep -q '^kvmarm-blk:'"
+check "modprobe vdpa_blk again lists the management device" \
+	sh -c "modprobe vdpa_blk && vdpa mgmtdev show | grep -q '^kvmarm-blk:'"
 
 # 26-27. The kernel said nothing bad.
 check "no kernel warnings or oopses" \
