@@ -1266,15 +1266,19 @@ static void vdpa_blk_get_config(struct vdpa_device *vdpa, unsigned int offset,
 	struct virtio_blk_config c = {};
 	u32 bsize = vblk_block_size(file);
 
-	c.capacity = cpu_to_le64(vblk_capacity(file) >> SECTOR_SHIFT);
-	c.seg_max = cpu_to_le32(VBLK_SEG_MAX);
-	c.blk_size = cpu_to_le32(bsize);
-	c.num_queues = cpu_to_le16(b->nvqs);
-	c.max_discard_sectors = cpu_to_le32(VBLK_MAX_DISCARD);
-	c.max_discard_seg = cpu_to_le32(1);
-	c.discard_sector_alignment = cpu_to_le32(bsize >> SECTOR_SHIFT);
-	c.max_write_zeroes_sectors = cpu_to_le32(VBLK_MAX_DISCARD);
-	c.max_write_zeroes_seg = cpu_to_le32(1);
+	/* Little-endian: only VERSION_1 is offered. */
+	c.capacity = (__force __virtio64)cpu_to_le64(vblk_capacity(file) >>
+						     SECTOR_SHIFT);
+	c.seg_max = (__force __virtio32)cpu_to_le32(VBLK_SEG_MAX);
+	c.blk_size = (__force __virtio32)cpu_to_le32(bsize);
+	c.num_queues = (__force __virtio16)cpu_to_le16(b->nvqs);
+	c.max_discard_sectors = (__force __virtio32)cpu_to_le32(VBLK_MAX_DISCARD);
+	c.max_discard_seg = (__force __virtio32)cpu_to_le32(1);
+	c.discard_sector_alignment =
+		(__force __virtio32)cpu_to_le32(bsize >> SECTOR_SHIFT);
+	c.max_write_zeroes_sectors =
+		(__force __virtio32)cpu_to_le32(VBLK_MAX_DISCARD);
+	c.max_write_zeroes_seg = (__force __virtio32)cpu_to_le32(1);
 	c.write_zeroes_may_unmap = 1;
 	if (offset > sizeof(c) || len > sizeof(c) - offset) {
 		memset(buf, 0, len);
