@@ -57,6 +57,7 @@ run_l2() {	# mode, then QEMU arguments
 	grep -q '^L2-DONE' "$WORK/$m.log" ||
 		sed 's/^/# L2: /' "$WORK/$m.log" | tail -n 15
 	sed -n 's/^L2-FIO //p' "$WORK/$m.log" | tr -d '\r' >"$WORK/$m"
+	sed -n 's/^L2-IRQ //p' "$WORK/$m.log" | tr -d '\r' >"$WORK/$m.irq"
 }
 
 # The same jobs on the emulated host.
@@ -123,6 +124,14 @@ for backing in null_blk tmpfs; do
 		c=$(figure c "$name") d=$(figure d "$name")
 		unit=IOPS
 		case $name in 128k*) unit=MB/s ;; esac
+		# Interrupts per request in the guest, (a) and (b).
+		for m in a b; do
+			awk -v j="$name" -v s="$SECS" -v f="$(figure "$m" "$name")" \
+				-v u="$name" '$1 == j && f > 0 {
+				n = f * s; if (u ~ /^128k/) n = f * 1000000 / 131072 * s
+				printf "# %s: %s %.2f interrupts per request\n", j, "'"$m"'", $2 / n
+			}' "$WORK/$m.irq" 2>/dev/null
+		done
 		echo "VDPA-BENCH $backing $name ${a:--} ${b:--} ${c:--} ${d:--}" \
 			"$(awk -v a="${a:-0}" -v b="${b:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }')" \
 			"$(awk -v a="${a:-0}" -v d="${d:-0}" 'BEGIN { if (d > 0) printf "%.2f", a / d; else printf "-" }')" \
