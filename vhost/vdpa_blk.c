@@ -29,6 +29,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kref.h>
 #include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -52,6 +53,10 @@
 
 #if !IS_ENABLED(CONFIG_VHOST_IOTLB) || !IS_ENABLED(CONFIG_CONFIGFS_FS)
 #error "vdpa-blk needs CONFIG_VHOST_IOTLB and CONFIG_CONFIGFS_FS"
+#endif
+/* A bio_vec spans physically contiguous pages: consecutive struct pages. */
+#if defined(CONFIG_SPARSEMEM) && !defined(CONFIG_SPARSEMEM_VMEMMAP)
+#error "vdpa-blk needs a virtually contiguous memory map (SPARSEMEM_VMEMMAP)"
 #endif
 
 #define VDPA_BLK_NAME		"kvmarm-blk"
@@ -86,6 +91,16 @@ struct vdpa_blk_cfg {
 	bool in_use;			/* a device was added with it */
 };
 
+/*
+ * A copy of vhost_vdpa's IOTLB with a reference to every page it maps.
+ * Requests and ring maps that were translated through it hold it, so the
+ * pages stay until the last of them is done.
+ */
+struct vdpa_blk_tlb {
+	struct kref ref;
+	struct vhost_iotlb *iotlb;
+};
+
 /* A ring area mapped into the kernel. */
 struct vdpa_blk_area {
 	void *vaddr;			/* of the area, not of the vmap */
@@ -114,6 +129,7 @@ struct vdpa_blk_vq {
 
 	struct vring vring;		/* kernel view of the rings */
 	struct vdpa_blk_area areas[3];	/* desc, avail, used */
+	struct vdpa_blk_tlb *tlb;	/* their pages, or NULL */
 	u16 last_avail_idx;
 	u16 last_used_idx;
 	u16 signalled_used;
@@ -129,7 +145,7 @@ struct vdpa_blk {
 	unsigned int nvqs;
 	struct mutex lock;		/* status, features, config, suspend */
 	struct rw_semaphore map_lock;	/* @iotlb, @identity, ring maps */
-	struct vhost_iotlb *iotlb;	/* from set_map() */
+	struct vdpa_blk_tlb *tlb;	/* from set_map(), or NULL */
 	bool identity;			/* addresses are physical (virtio_vdpa) */
 	bool suspended;
 	bool pinned;			/* holds a module reference */
@@ -148,7 +164,7 @@ struct vdpa_blk_req {
 	struct vblk_req req;
 	struct vdpa_blk_vq *vq;
 	u16 head;
-	bool refs;			/* holds a reference on each page */
+	struct vdpa_blk_tlb *tlb;	/* its buffers' pages, or NULL */
 	u8 *status;			/* in guest memory */
 	unsigned int nbv;
 	struct bio_vec bv[];
@@ -180,41 +196,53 @@ static void vdpa_blk_write16(__virtio16 *p, u16 v)
 /* Guest memory */
 
 /*
- * Pages of guest memory are held by references of ours: those of the
- * IOTLB copy (every page it maps), of the ring maps and of each request
- * in flight.  vhost_vdpa unpins the pages of an unmapped range before it
- * tells the device, and a VMM may free them at once; our references keep
- * them until nothing of ours can reach them.  None are taken in identity
- * mode: the host's own driver owns that memory.
+ * Pages of guest memory are held by references of ours: the IOTLB copy
+ * holds one to every page it maps, and requests and ring maps hold the
+ * copy they were translated through.  vhost_vdpa unpins the pages of an
+ * unmapped range before it tells the device, and a VMM may free them at
+ * once; the references keep them until nothing of ours can reach them.
+ * Nothing is held in identity mode: the host's own driver owns that
+ * memory.
  */
-static void vdpa_blk_get_pages(struct page *page, size_t off, size_t len)
+static void vdpa_blk_map_pages(struct vhost_iotlb_map *map, bool get)
 {
-	unsigned long i;
+	unsigned long pfn;
 
-	for (i = 0; i < DIV_ROUND_UP(off + len, PAGE_SIZE); i++)
-		get_page(pfn_to_page(page_to_pfn(page) + i));
+	for (pfn = PHYS_PFN(map->addr);
+	     pfn <= PHYS_PFN(map->addr + map->size - 1); pfn++) {
+		if (get)
+			get_page(pfn_to_page(pfn));
+		else
+			put_page(pfn_to_page(pfn));
+		if (!(pfn % 4096))
+			cond_resched();
+	}
 }
 
-static void vdpa_blk_put_pages(struct page *page, size_t off, size_t len)
+static void vdpa_blk_tlb_release(struct kref *ref)
 {
-	unsigned long i;
-
-	for (i = 0; i < DIV_ROUND_UP(off + len, PAGE_SIZE); i++)
-		put_page(pfn_to_page(page_to_pfn(page) + i));
-}
-
-/* Drop an IOTLB copy and the references to the pages it maps. */
-static void vdpa_blk_iotlb_free(struct vhost_iotlb *iotlb)
-{
+	struct vdpa_blk_tlb *tlb = container_of(ref, struct vdpa_blk_tlb, ref);
 	struct vhost_iotlb_map *map;
 
-	if (!iotlb)
-		return;
-	for (map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX); map;
+	for (map = vhost_iotlb_itree_first(tlb->iotlb, 0, U64_MAX); map;
 	     map = vhost_iotlb_itree_next(map, 0, U64_MAX))
-		vdpa_blk_put_pages(pfn_to_page(PHYS_PFN(map->addr)),
-				   offset_in_page(map->addr), map->size);
-	vhost_iotlb_free(iotlb);
+		vdpa_blk_map_pages(map, false);
+	vhost_iotlb_free(tlb->iotlb);
+	kfree(tlb);
+}
+
+/* Drop a reference to an IOTLB copy (process context: it may sleep). */
+static void vdpa_blk_tlb_put(struct vdpa_blk_tlb *tlb)
+{
+	if (tlb)
+		kref_put(&tlb->ref, vdpa_blk_tlb_release);
+}
+
+static struct vdpa_blk_tlb *vdpa_blk_tlb_get(struct vdpa_blk_tlb *tlb)
+{
+	if (tlb)
+		kref_get(&tlb->ref);
+	return tlb;
 }
 
 /*
@@ -224,37 +252,47 @@ static void vdpa_blk_iotlb_free(struct vhost_iotlb *iotlb)
  * Return: the copy, or an ERR_PTR: -EFAULT for a range that is not RAM,
  * -ENOMEM.
  */
-static struct vhost_iotlb *vdpa_blk_iotlb_copy(struct vhost_iotlb *src)
+static struct vdpa_blk_tlb *vdpa_blk_tlb_copy(struct vhost_iotlb *src)
 {
-	struct vhost_iotlb_map *map;
-	struct vhost_iotlb *iotlb;
+	struct vhost_iotlb_map *map, *new;
+	struct vdpa_blk_tlb *tlb;
 	unsigned long pfn;
 	int ret;
 
-	/* vhost_vdpa's own limit bounds the number of entries. */
-	iotlb = vhost_iotlb_alloc(UINT_MAX, 0);
-	if (!iotlb)
+	tlb = kzalloc(sizeof(*tlb), GFP_KERNEL);
+	if (!tlb)
 		return ERR_PTR(-ENOMEM);
+	kref_init(&tlb->ref);
+	/* vhost_vdpa's own limit bounds the number of entries. */
+	tlb->iotlb = vhost_iotlb_alloc(UINT_MAX, 0);
+	if (!tlb->iotlb) {
+		kfree(tlb);
+		return ERR_PTR(-ENOMEM);
+	}
 	for (map = vhost_iotlb_itree_first(src, 0, U64_MAX); map;
 	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
 		ret = -EFAULT;
 		if (!map->size || map->addr + map->size - 1 < map->addr)
 			goto err;
 		for (pfn = PHYS_PFN(map->addr);
-		     pfn <= PHYS_PFN(map->addr + map->size - 1); pfn++)
+		     pfn <= PHYS_PFN(map->addr + map->size - 1); pfn++) {
 			if (!pfn_valid(pfn))
 				goto err;
-		ret = vhost_iotlb_add_range(iotlb, map->start, map->last,
+			if (!(pfn % 4096))
+				cond_resched();
+		}
+		ret = vhost_iotlb_add_range(tlb->iotlb, map->start, map->last,
 					    map->addr, map->perm);
 		if (ret)
 			goto err;
-		vdpa_blk_get_pages(pfn_to_page(PHYS_PFN(map->addr)),
-				   offset_in_page(map->addr), map->size);
+		new = vhost_iotlb_itree_first(tlb->iotlb, map->start,
+					      map->start);
+		vdpa_blk_map_pages(new, true);
 	}
-	return iotlb;
+	return tlb;
 err:
 	/* Entries added so far hold their references. */
-	vdpa_blk_iotlb_free(iotlb);
+	vdpa_blk_tlb_put(tlb);
 	return ERR_PTR(ret);
 }
 
@@ -286,9 +324,9 @@ static int vdpa_blk_xlate(struct vdpa_blk *b, u64 addr, u64 len, u32 perm,
 				return -EFAULT;
 		} else {
 			/* Every page of the copy is RAM (see its copy). */
-			if (!b->iotlb)
+			if (!b->tlb)
 				return -EFAULT;
-			map = vhost_iotlb_itree_first(b->iotlb, addr, addr);
+			map = vhost_iotlb_itree_first(b->tlb->iotlb, addr, addr);
 			if (!map)
 				return -EFAULT;
 			if ((map->perm & perm) != perm)
@@ -344,16 +382,11 @@ static int vdpa_blk_read_mem(struct vdpa_blk *b, u64 addr, void *buf,
 	return 0;
 }
 
-static void vdpa_blk_unmap_area(struct vdpa_blk_area *a, bool refs)
+static void vdpa_blk_unmap_area(struct vdpa_blk_area *a)
 {
-	unsigned int i;
-
 	if (!a->vaddr)
 		return;
 	vunmap((void *)((unsigned long)a->vaddr & PAGE_MASK));
-	if (refs)
-		for (i = 0; i < a->npages; i++)
-			put_page(a->pages[i]);
 	kfree(a->pages);
 	memset(a, 0, sizeof(*a));
 }
@@ -401,9 +434,6 @@ static int vdpa_blk_map_area(struct vdpa_blk *b, struct vdpa_blk_area *a,
 		ret = -ENOMEM;
 		goto err;
 	}
-	if (!b->identity)
-		for (i = 0; i < np; i++)
-			get_page(a->pages[i]);
 	a->npages = np;
 	a->vaddr = v + bv[0].bv_offset;
 	kfree(bv);
@@ -444,7 +474,9 @@ static void vdpa_blk_vq_unmap(struct vdpa_blk_vq *vq)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(vq->areas); i++)
-		vdpa_blk_unmap_area(&vq->areas[i], !vq->blk->identity);
+		vdpa_blk_unmap_area(&vq->areas[i]);
+	vdpa_blk_tlb_put(vq->tlb);
+	vq->tlb = NULL;
 	memset(&vq->vring, 0, sizeof(vq->vring));
 	vq->running = false;
 }
@@ -491,6 +523,7 @@ static void vdpa_blk_vq_map(struct vdpa_blk_vq *vq)
 				  vq->device_addr, ret);
 		return;
 	}
+	vq->tlb = vdpa_blk_tlb_get(b->identity ? NULL : b->tlb);
 	vq->vring.num = num;
 	vq->vring.desc = vq->areas[0].vaddr;
 	vq->vring.avail = vq->areas[1].vaddr;
@@ -504,7 +537,6 @@ static void vdpa_blk_req_done(struct vdpa_blk_req *r)
 	struct vdpa_blk_vq *vq = r->vq;
 	struct vdpa_blk *b = vq->blk;
 	struct vring_used_elem *e;
-	unsigned int i;
 
 	if (vq->running) {
 		if (r->status)
@@ -519,11 +551,8 @@ static void vdpa_blk_req_done(struct vdpa_blk_req *r)
 		vdpa_blk_write16(&vq->vring.used->idx, ++vq->last_used_idx);
 		vq->used_pending = true;
 	}
-	if (r->refs)
-		for (i = 0; i < r->nbv; i++)
-			vdpa_blk_put_pages(r->bv[i].bv_page, r->bv[i].bv_offset,
-					   r->bv[i].bv_len);
-	kfree(r);
+	vdpa_blk_tlb_put(r->tlb);
+	kvfree(r);
 	if ((atomic_dec_and_test(&vq->inflight) |
 	     atomic_dec_and_test(&b->inflight)) &&
 	    wq_has_sleeper(&b->inflight_wq))
@@ -696,25 +725,20 @@ static int vdpa_blk_handle_req(struct vdpa_blk_vq *vq, u16 head)
 	struct vdpa_blk_chain c;
 	struct vdpa_blk_req *r;
 	struct iov_iter it;
-	unsigned int i;
 	u32 type;
 	int ret;
 
 	ret = vdpa_blk_get_chain(vq, head, &c);
 	if (ret)
 		return ret;
-	r = kmalloc(struct_size(r, bv, c.too_big ? 0 : c.n), GFP_KERNEL);
+	r = kvmalloc(struct_size(r, bv, c.too_big ? 0 : c.n), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
 	r->vq = vq;
 	r->head = head;
 	r->nbv = c.too_big ? 0 : c.n;
 	memcpy(r->bv, vq->bv, r->nbv * sizeof(*r->bv));
-	r->refs = !b->identity;
-	if (r->refs)
-		for (i = 0; i < r->nbv; i++)
-			vdpa_blk_get_pages(r->bv[i].bv_page, r->bv[i].bv_offset,
-					   r->bv[i].bv_len);
+	r->tlb = vdpa_blk_tlb_get(b->identity ? NULL : b->tlb);
 	/* In a piece of the request, or (too big) answered right here. */
 	r->status = c.status == U64_MAX ? NULL : vdpa_blk_byte(b, c.status);
 	atomic_inc(&vq->inflight);
@@ -764,7 +788,8 @@ static void vdpa_blk_take(struct vdpa_blk_vq *vq)
 	unsigned int n;
 
 	blk_start_plug(&plug);
-	for (n = 0; vq->running && vq->ready && !vq->broken; n++) {
+	for (n = 0; vq->running && vq->ready && !vq->broken &&
+	     !READ_ONCE(vq->blk->suspended); n++) {
 		if (n == VDPA_BLK_WEIGHT) {
 			/* The other queues get a turn. */
 			queue_work(vdpa_blk_wq, &vq->work);
@@ -917,7 +942,7 @@ static bool vdpa_blk_driver_ok(struct vdpa_blk *b)
 /* Back to the state after creation (b->lock held). */
 static void vdpa_blk_do_reset(struct vdpa_blk *b, bool clean_map)
 {
-	struct vhost_iotlb *old = NULL;
+	struct vdpa_blk_tlb *old = NULL;
 	struct vdpa_blk_vq *vq;
 	unsigned int i;
 
@@ -946,12 +971,12 @@ static void vdpa_blk_do_reset(struct vdpa_blk *b, bool clean_map)
 		mutex_unlock(&vq->mutex);
 	}
 	if (clean_map) {
-		old = b->iotlb;
-		b->iotlb = NULL;
+		old = b->tlb;
+		b->tlb = NULL;
 	}
 	b->identity = false;
 	up_write(&b->map_lock);
-	vdpa_blk_iotlb_free(old);
+	vdpa_blk_tlb_put(old);
 	b->status = 0;
 	WRITE_ONCE(b->needs_reset, false);
 	b->driver_features = 0;
@@ -1314,11 +1339,11 @@ static int vdpa_blk_set_map(struct vdpa_device *vdpa, unsigned int asid,
 			    struct vhost_iotlb *iotlb)
 {
 	struct vdpa_blk *b = vdpa_to_blk(vdpa);
-	struct vhost_iotlb *new, *old;
+	struct vdpa_blk_tlb *new, *old;
 
 	if (asid)
 		return -EINVAL;
-	new = vdpa_blk_iotlb_copy(iotlb);
+	new = vdpa_blk_tlb_copy(iotlb);
 	if (IS_ERR(new)) {
 		dev_err(&vdpa->dev, "cannot take the IOTLB (%ld): old mappings kept\n",
 			PTR_ERR(new));
@@ -1326,32 +1351,32 @@ static int vdpa_blk_set_map(struct vdpa_device *vdpa, unsigned int asid,
 	}
 	mutex_lock(&b->lock);
 	down_write(&b->map_lock);
-	old = b->iotlb;
-	b->iotlb = new;
+	old = b->tlb;
+	b->tlb = new;
 	up_write(&b->map_lock);
 	if (vdpa_blk_driver_ok(b) && !b->suspended)
 		vdpa_blk_start(b);
 	mutex_unlock(&b->lock);
-	vdpa_blk_iotlb_free(old);
+	vdpa_blk_tlb_put(old);
 	return 0;
 }
 
 static int vdpa_blk_reset_map(struct vdpa_device *vdpa, unsigned int asid)
 {
 	struct vdpa_blk *b = vdpa_to_blk(vdpa);
-	struct vhost_iotlb *old;
+	struct vdpa_blk_tlb *old;
 
 	if (asid)
 		return -EINVAL;
 	mutex_lock(&b->lock);
 	down_write(&b->map_lock);
-	old = b->iotlb;
-	b->iotlb = NULL;
+	old = b->tlb;
+	b->tlb = NULL;
 	up_write(&b->map_lock);
 	if (vdpa_blk_driver_ok(b) && !b->suspended)
 		vdpa_blk_start(b);
 	mutex_unlock(&b->lock);
-	vdpa_blk_iotlb_free(old);
+	vdpa_blk_tlb_put(old);
 	return 0;
 }
 
@@ -1372,7 +1397,7 @@ static void vdpa_blk_free(struct vdpa_device *vdpa)
 		cancel_work_sync(&b->vqs[i].work);
 	if (b->disk.file)
 		fput(b->disk.file);
-	vdpa_blk_iotlb_free(b->iotlb);
+	vdpa_blk_tlb_put(b->tlb);
 	for (i = 0; i < VDPA_BLK_MAX_VQS; i++)
 		kvfree(b->vqs[i].bv);
 	if (b->cfg)
