@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
 #include <linux/virtio_blk.h>
 #include <linux/workqueue.h>
 
@@ -104,7 +105,9 @@ void vblk_req_end(struct vblk_req *req)
 {
 	if (req->ret >= 0 && req->ret == req->len) {
 		req->status = VIRTIO_BLK_S_OK;
-	} else if (req->ret == -EOPNOTSUPP) {
+	} else if (req->ret == -EOPNOTSUPP &&
+		   (req->type == VIRTIO_BLK_T_DISCARD ||
+		    req->type == VIRTIO_BLK_T_WRITE_ZEROES)) {
 		/* The driver falls back (e.g. writes zero pages). */
 		req->status = VIRTIO_BLK_S_UNSUPP;
 		req->used_len = 1;
@@ -144,7 +147,8 @@ static bool vblk_rw(struct vblk_req *req, struct file *file, u64 sector,
 {
 	ssize_t ret;
 
-	if (!vblk_in_range(file, sector, req->len)) {
+	if (req->len > VBLK_MAX_BYTES ||
+	    !vblk_in_range(file, sector, req->len)) {
 		req->ret = -EINVAL;
 		return true;
 	}
@@ -276,14 +280,23 @@ static void vblk_slow_work(struct work_struct *work)
 	struct vblk_req *req = container_of(work, struct vblk_req, slow.work);
 	struct cgroup_subsys_state *blkcg = req->slow.blkcg;
 	const struct cred *cred = req->slow.cred, *old;
+	struct file *file = req->disk->file;
+	unsigned int noio;
 	int ret;
 
+	/* vdpa-blk may serve the host's own disk: no reclaim I/O here. */
+	noio = memalloc_noio_save();
 	old = override_creds(cred);
 	kthread_associate_blkcg(blkcg);
-	ret = vblk_slow_op(req->disk->file, req->slow.type, req->slow.off,
-			   req->slow.len, req->slow.unmap);
+	ret = vblk_slow_op(file, req->slow.type, req->slow.off, req->slow.len,
+			   req->slow.unmap);
+	/* Without FLUSH, zeroes too are stable when they complete. */
+	if (!ret && req->write_through && req->slow.type != VIRTIO_BLK_T_FLUSH)
+		ret = vfs_fsync_range(file, req->slow.off,
+				      req->slow.off + req->slow.len - 1, 1);
 	kthread_associate_blkcg(NULL);
 	revert_creds(old);
+	memalloc_noio_restore(noio);
 	put_cred(cred);
 	if (blkcg)
 		css_put(blkcg);
@@ -375,6 +388,7 @@ bool vblk_req_start(struct vblk_req *req, struct vblk_disk *disk, u32 type,
 	int ret;
 
 	req->disk = disk;
+	req->type = type;
 	req->status = VIRTIO_BLK_S_OK;
 	req->used_len = 1;
 	req->ret = 0;

@@ -16,6 +16,7 @@
 #include <linux/cgroup.h>
 #include <linux/fs.h>
 #include <linux/llist.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 #include <linux/uio.h>
 #include <linux/virtio_blk.h>
@@ -24,6 +25,8 @@
 #define VBLK_SECTOR		512
 #define VBLK_SEG_MAX		254
 #define VBLK_MAX_DISCARD	BIT(22)		/* sectors per segment */
+/* Data bytes of one read or write: a bio's size is an unsigned int. */
+#define VBLK_MAX_BYTES		SZ_256M
 
 struct vblk_req;
 
@@ -57,6 +60,7 @@ struct vblk_disk {
  * @ret: the backend's result, for vblk_req_end()
  * @used_len: bytes written for the driver (data and status), to return
  * @status: the VIRTIO_BLK_S_* answer
+ * @type: the VIRTIO_BLK_T_* of the header
  * @write_through: set by the front-end when the driver did not negotiate
  *	VIRTIO_BLK_F_FLUSH: writes are stable before they complete
  */
@@ -80,6 +84,7 @@ struct vblk_req {
 	size_t len;
 	long ret;
 	u32 used_len;
+	u32 type;
 	u8 status;
 	bool write_through;
 };
