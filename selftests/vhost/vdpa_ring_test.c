@@ -50,8 +50,9 @@ static int write_file(const char *path, const char *s)
 }
 
 /*
- * A vdpa-blk device on a 1 MiB file with two queues, bound to vhost_vdpa;
- * its character device's path in @dev.
+ * A vdpa-blk device on a file with two queues, bound to vhost_vdpa; its
+ * character device's path in @dev.  The file is 1 MiB of data in a sparse
+ * 512 MiB.
  */
 static int make_device(char *dev, size_t len)
 {
@@ -61,7 +62,7 @@ static int make_device(char *dev, size_t len)
 	int fd;
 
 	fd = open(BACKING, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || ftruncate(fd, 1 << 20))
+	if (fd < 0 || ftruncate(fd, 512 << 20))
 		return -errno;
 	close(fd);
 	if (mkdir(CFG "/" NAME, 0755) && errno != EEXIST)
@@ -319,6 +320,46 @@ TEST_F_TIMEOUT(vring, ring_size_changed_while_running, 120)
 			  vblk_do(&self->b, 0, VIRTIO_BLK_T_IN, i % 64,
 				  self->buf, 512)) TH_LOG("request %u", i);
 	EXPECT_FALSE(needs_reset(&self->b));
+}
+
+/*
+ * A read of 257 MiB (257 indirect descriptors of the same 1 MiB buffer)
+ * is more than the device takes in one request: it fails alone, with
+ * IOERR, and the queue goes on.  Before, nothing bounded a request but
+ * the backing's size, and a bio's unsigned int size wrapped at 4 GiB.
+ */
+TEST_F_TIMEOUT(vring, oversized_request_fails_alone, 120)
+{
+	struct vring_desc *d = self->b.vq[0].desc;
+	struct vring_desc *t;
+	uint8_t *big;
+	unsigned int i;
+
+	big = vblk_alloc(&self->b, 1 << 20, 4096);
+	t = vblk_alloc(&self->b, 259 * sizeof(*t), 16);
+	ASSERT_NE(NULL, big);
+	ASSERT_NE(NULL, t);
+	self->r.hdr->type = VIRTIO_BLK_T_IN;
+	self->r.hdr->sector = 0;
+	*self->r.status = 0xff;
+	t[0] = (struct vring_desc){ (uintptr_t)self->r.hdr, 16,
+				    VRING_DESC_F_NEXT, 1 };
+	for (i = 1; i <= 257; i++)
+		t[i] = (struct vring_desc){ (uintptr_t)big, 1 << 20,
+					    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+					    i + 1 };
+	t[258] = (struct vring_desc){ (uintptr_t)self->r.status, 1,
+				      VRING_DESC_F_WRITE, 0 };
+	d[0] = (struct vring_desc){ (uintptr_t)t, 259 * sizeof(*t),
+				    VRING_DESC_F_INDIRECT, 0 };
+	publish(&self->b, 0, 1);
+	for (i = 0; i < 2000 &&
+	     __atomic_load_n(self->r.status, __ATOMIC_ACQUIRE) == 0xff; i++)
+		usleep(10000);
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *self->r.status);
+	EXPECT_FALSE(needs_reset(&self->b));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 1, VIRTIO_BLK_T_IN, 0,
+					   self->buf, 4096));
 }
 
 /* Fill queue 0 with 64 KiB writes and leave them in flight. */
