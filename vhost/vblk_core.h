@@ -25,6 +25,13 @@
 #define VBLK_SECTOR		512
 #define VBLK_SEG_MAX		254
 #define VBLK_MAX_DISCARD	BIT(22)		/* sectors per segment */
+/* The virtio-blk features the core serves, for every front-end to offer. */
+#define VBLK_FEATURES		((1ULL << VIRTIO_BLK_F_SEG_MAX) |	\
+				 (1ULL << VIRTIO_BLK_F_BLK_SIZE) |	\
+				 (1ULL << VIRTIO_BLK_F_FLUSH) |		\
+				 (1ULL << VIRTIO_BLK_F_MQ) |		\
+				 (1ULL << VIRTIO_BLK_F_DISCARD) |	\
+				 (1ULL << VIRTIO_BLK_F_WRITE_ZEROES))
 /* Data bytes of one read or write: a bio's size is an unsigned int. */
 #define VBLK_MAX_BYTES		SZ_256M
 

@@ -72,12 +72,7 @@
 				 (1ULL << VIRTIO_F_ACCESS_PLATFORM) |	\
 				 (1ULL << VIRTIO_RING_F_EVENT_IDX) |	\
 				 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |\
-				 (1ULL << VIRTIO_BLK_F_SEG_MAX) |	\
-				 (1ULL << VIRTIO_BLK_F_BLK_SIZE) |	\
-				 (1ULL << VIRTIO_BLK_F_FLUSH) |		\
-				 (1ULL << VIRTIO_BLK_F_MQ) |		\
-				 (1ULL << VIRTIO_BLK_F_DISCARD) |	\
-				 (1ULL << VIRTIO_BLK_F_WRITE_ZEROES))
+				 VBLK_FEATURES)
 
 /* Settings of one device to be, under /sys/kernel/config/kvmarm-blk/. */
 struct vdpa_blk_cfg {

@@ -33,13 +33,7 @@
 /* Requests of at most this many iovecs and no dirty log are recycled. */
 #define VHOST_BLK_CACHED_IOV	8
 
-#define VHOST_BLK_FEATURES	(VHR_FEATURES |				\
-				 (1ULL << VIRTIO_BLK_F_SEG_MAX) |	\
-				 (1ULL << VIRTIO_BLK_F_BLK_SIZE) |	\
-				 (1ULL << VIRTIO_BLK_F_FLUSH) |		\
-				 (1ULL << VIRTIO_BLK_F_MQ) |		\
-				 (1ULL << VIRTIO_BLK_F_DISCARD) |	\
-				 (1ULL << VIRTIO_BLK_F_WRITE_ZEROES))
+#define VHOST_BLK_FEATURES	(VHR_FEATURES | VBLK_FEATURES)
 
 static unsigned int max_mem_regions = 64;
 module_param(max_mem_regions, uint, 0444);
