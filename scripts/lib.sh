@@ -13,6 +13,13 @@ log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 # A cached kernel is named by its release (uname -r: 6.12.118+deb13-arm64,
 # 7.3.4+deb13-arm64-16k).  $CACHE/kernels.list has one line per kernel:
 #   name abi flavour version suite     (7.x-16k 7.3.4+deb13 arm64-16k ...)
+# $CACHE/kernels-debug.list lists the referee kernels (scripts/debug-kernel)
+# in the same format (6.12-debug 6.12.118-kvmarm debug 6.12.118-1 source):
+# they are resolved by name but are not part of the default matrix.
+klists() {
+	echo "$CACHE/kernels.list"
+	[ ! -f "$CACHE/kernels-debug.list" ] || echo "$CACHE/kernels-debug.list"
+}
 
 # All cached kernels, one release per line (oldest first).
 kernel_abis() {
@@ -34,13 +41,15 @@ resolve_abi() {
 		esac
 		echo "$abi-$flavour"
 		return 0
-	done <"$CACHE/kernels.list"
+	done < <(cat $(klists))
 	die "kernel '$want' is not cached (have: $(kernel_abis | tr '\n' ' '))"
 }
 
 kfield() {	# release field-number
-	awk -v r="$1" -v f="$2" '$2 "-" $3 == r { print $f }' "$CACHE/kernels.list"
+	awk -v r="$1" -v f="$2" '$2 "-" $3 == r { print $f }' $(klists)
 }
+# A referee kernel (built from source with the kernel's checkers).
+is_debug_kernel() { [ "$(kfield "$1" 3)" = debug ]; }
 series_of() { kfield "$1" 1; }
 kabi() { kfield "$1" 2; }
 ksuite() { kfield "$1" 5; }
