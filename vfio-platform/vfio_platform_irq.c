@@ -30,29 +30,68 @@ static void vfio_platform_irq_mask(struct vfio_platform_irq *irq)
 	spin_unlock_irqrestore(&irq->lock, flags);
 }
 
-static void vfio_platform_irq_unmask(struct vfio_platform_irq *irq)
+/*
+ * Unmask with @irq->lock held.  Return: whether an edge that fired while
+ * the interrupt was masked is now to be delivered.
+ */
+static bool vfio_platform_irq_unmask_locked(struct vfio_platform_irq *irq)
+{
+	lockdep_assert_held(&irq->lock);
+	if (!irq->masked)
+		return false;
+	irq->masked = false;
+	if (irq->level && irq->requested)
+		enable_irq(irq->hwirq);
+	if (!irq->pending)
+		return false;
+	irq->pending = false;
+	return true;
+}
+
+static void vfio_platform_irq_signal(struct vfio_platform_irq *irq)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&irq->lock, flags);
-	if (irq->masked) {
-		irq->masked = false;
-		if (irq->level && irq->requested)
-			enable_irq(irq->hwirq);
-		if (irq->pending) {
-			irq->pending = false;
-			if (irq->trigger)
-				kvmarm_eventfd_signal(irq->trigger);
-		}
-	}
+	if (irq->trigger)
+		kvmarm_eventfd_signal(irq->trigger);
 	spin_unlock_irqrestore(&irq->lock, flags);
 }
 
-/* virqfd handlers: called from the eventfd's wakeup, in atomic context. */
+/* VFIO_IRQ_SET_ACTION_UNMASK by ioctl. */
+static void vfio_platform_irq_unmask(struct vfio_platform_irq *irq)
+{
+	unsigned long flags;
+	bool replay;
+
+	spin_lock_irqsave(&irq->lock, flags);
+	replay = vfio_platform_irq_unmask_locked(irq);
+	spin_unlock_irqrestore(&irq->lock, flags);
+	if (replay)
+		vfio_platform_irq_signal(irq);
+}
+
+/*
+ * virqfd handlers: called from the wake-up of the unmask or mask eventfd,
+ * in atomic context and inside that eventfd's signal, where signalling
+ * another eventfd is refused (and the interrupt lost).  An edge to replay
+ * is signalled from the virqfd's thread instead.
+ */
 static int vfio_platform_unmask_handler(void *opaque, void *unused)
 {
-	vfio_platform_irq_unmask(opaque);
-	return 0;
+	struct vfio_platform_irq *irq = opaque;
+	unsigned long flags;
+	bool replay;
+
+	spin_lock_irqsave(&irq->lock, flags);
+	replay = vfio_platform_irq_unmask_locked(irq);
+	spin_unlock_irqrestore(&irq->lock, flags);
+	return replay;
+}
+
+static void vfio_platform_unmask_thread(void *opaque, void *unused)
+{
+	vfio_platform_irq_signal(opaque);
 }
 
 static int vfio_platform_mask_handler(void *opaque, void *unused)
@@ -87,6 +126,12 @@ static irqreturn_t vfio_platform_irq_handler(int hwirq, void *dev_id)
 	return IRQ_HANDLED;
 }
 
+/*
+ * Once @requested is clear, no mask or unmask (an eventfd's, concurrently)
+ * touches the line any more, so it is cleared before free_irq(); a level
+ * line that is not masked is disabled first, so that it cannot fire
+ * unserviced until free_irq() removes the handler.
+ */
 static void vfio_platform_irq_free_trigger(struct vfio_platform_irq *irq)
 {
 	struct eventfd_ctx *trigger;
@@ -94,13 +139,15 @@ static void vfio_platform_irq_free_trigger(struct vfio_platform_irq *irq)
 
 	if (!irq->trigger)
 		return;
-	free_irq(irq->hwirq, irq);
 	spin_lock_irqsave(&irq->lock, flags);
+	if (irq->level && !irq->masked)
+		disable_irq_nosync(irq->hwirq);
 	irq->requested = false;
 	irq->pending = false;
 	trigger = irq->trigger;
 	irq->trigger = NULL;
 	spin_unlock_irqrestore(&irq->lock, flags);
+	free_irq(irq->hwirq, irq);
 	eventfd_ctx_put(trigger);
 }
 
@@ -177,7 +224,8 @@ static int vfio_platform_irq_action(struct vfio_platform_irq *irq,
 			}
 			return vfio_virqfd_enable(irq,
 						  vfio_platform_unmask_handler,
-						  NULL, NULL, vfd, fd);
+						  vfio_platform_unmask_thread,
+						  NULL, vfd, fd);
 		}
 		return -EINVAL;
 	}
