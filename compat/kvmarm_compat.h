@@ -53,6 +53,16 @@ static inline void kvmarm_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+static inline void kvmarm_vm_flags_clear(struct vm_area_struct *vma,
+					 vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
 /*
  * 6.11 made platform_driver.remove return void; before, void-returning
  * removal was .remove_new (6.3+) or an int-returning .remove.  Drivers write
@@ -93,6 +103,56 @@ int kvmarm_platform_remove_shim(struct platform_device *pdev)	\
 #endif
 #define KVMARM_REGION_INFO_OP(fn)
 #endif
+
+/*
+ * On a kernel built with CONFIG_IOMMUFD (6.2+), the VFIO core refuses to
+ * register a device whose driver lacks the iommufd callbacks (probed:
+ * KVMARM_HAVE_VFIO_IOMMUFD; detach_ioas came in 6.6,
+ * KVMARM_HAVE_VFIO_DETACH_IOAS).  @kind is physical (a device behind an
+ * IOMMU) or emulated (no IOMMU).  Without CONFIG_IOMMUFD the callbacks are
+ * NULL, which the core accepts.
+ */
+#ifdef KVMARM_HAVE_VFIO_DETACH_IOAS
+#define KVMARM_VFIO_DETACH_IOAS(kind)					\
+	.detach_ioas = vfio_iommufd_##kind##_detach_ioas,
+#else
+#define KVMARM_VFIO_DETACH_IOAS(kind)
+#endif
+#ifdef KVMARM_HAVE_VFIO_IOMMUFD
+#define KVMARM_VFIO_IOMMUFD_OPS(kind)					\
+	.bind_iommufd	= vfio_iommufd_##kind##_bind,			\
+	.unbind_iommufd	= vfio_iommufd_##kind##_unbind,			\
+	.attach_ioas	= vfio_iommufd_##kind##_attach_ioas,		\
+	KVMARM_VFIO_DETACH_IOAS(kind)
+#else
+#define KVMARM_VFIO_IOMMUFD_OPS(kind)
+#endif
+
+/*
+ * From 6.10 every VFIO device has an inode whose mapping backs all its
+ * open files (probed: KVMARM_HAVE_VFIO_DEVICE_INODE), so that a driver can
+ * zap every userspace mapping of its MMIO and fault it back in later.
+ * Returns false where the kernel cannot: mappings are then made whole at
+ * mmap() time and stay.
+ */
+static inline bool kvmarm_vfio_zap_mappings(struct vfio_device *vdev)
+{
+#ifdef KVMARM_HAVE_VFIO_DEVICE_INODE
+	unmap_mapping_range(vdev->inode->i_mapping, 0, 0, true);
+	return true;
+#else
+	return false;
+#endif
+}
+
+static inline bool kvmarm_vfio_can_zap(void)
+{
+#ifdef KVMARM_HAVE_VFIO_DEVICE_INODE
+	return true;
+#else
+	return false;
+#endif
+}
 
 /*
  * Until 6.2 a VFIO driver's release callback had to free the device itself;

@@ -25,7 +25,8 @@
 
 /*
  * Devices that cannot master DMA, so that passing them without an IOMMU is
- * safe.  More can be named with the dma_less module parameter.
+ * safe, by their most specific compatible.  More can be named with the
+ * dma_less module parameter.
  */
 static const char * const dma_less_builtin[] = {
 	"arm,pl031",	/* PrimeCell RTC */
@@ -39,48 +40,56 @@ static const char * const dma_less_builtin[] = {
 static char *dma_less;
 module_param(dma_less, charp, 0644);
 MODULE_PARM_DESC(dma_less,
-		 "Further device-tree compatibles (separated by spaces or semicolons) of devices known not to master DMA; they are admitted without an IOMMU group");
+		 "Further device-tree compatibles (separated by spaces or semicolons) of devices known not to master DMA; a device whose most specific compatible is listed is admitted without an IOMMU group, and the kernel is tainted");
 
-/* @list: compatibles separated by spaces or semicolons. */
-static bool compat_in_list(struct device *dev, const char *list)
+static bool reset_required = true;
+module_param(reset_required, bool, 0644);
+MODULE_PARM_DESC(reset_required,
+		 "Refuse a device that has no reset (reset controller, ACPI _RST or a built-in handler): userspace could hand it back running, e.g. an armed watchdog (default: on)");
+
+/* Whether @compat is one of the words of @list (spaces or semicolons). */
+static bool compat_in_list(const char *compat, const char *list)
 {
+	size_t want = strlen(compat), len;
 	const char *p = list;
-	char buf[128];
-	size_t len;
 
 	while (*p) {
 		p += strspn(p, " ;\n\t");
 		len = strcspn(p, " ;\n\t");
-		if (len && len < sizeof(buf)) {
-			memcpy(buf, p, len);
-			buf[len] = '\0';
-			if (of_device_is_compatible(dev->of_node, buf))
-				return true;
-		}
+		if (len == want && !strncmp(p, compat, len))
+			return true;
 		p += len;
 	}
 	return false;
 }
 
-/**
- * vfio_platform_dma_less() - whether @dev is known not to master DMA
- * @dev: the device
- *
- * Return: true when a compatible of @dev is in the built-in list or in the
- * dma_less module parameter.
- */
-bool vfio_platform_dma_less(struct device *dev)
-{
-	unsigned int i;
-	bool ret;
+enum vfio_platform_dma_less {
+	VFIO_PLATFORM_DMA_CAPABLE,
+	VFIO_PLATFORM_DMA_LESS,		/* built-in list */
+	VFIO_PLATFORM_DMA_LESS_PARAM,	/* the administrator says so */
+};
 
-	if (!dev->of_node)
-		return false;
+/*
+ * Whether @dev is known not to master DMA.  Only the most specific
+ * compatible counts: a vendor's part that names a PrimeCell as a fallback
+ * may well add a DMA engine to it.
+ */
+static enum vfio_platform_dma_less vfio_platform_dma_less(struct device *dev)
+{
+	enum vfio_platform_dma_less ret = VFIO_PLATFORM_DMA_CAPABLE;
+	const char *compat;
+	unsigned int i;
+
+	if (!dev->of_node ||
+	    of_property_read_string_index(dev->of_node, "compatible", 0,
+					  &compat))
+		return ret;
 	for (i = 0; i < ARRAY_SIZE(dma_less_builtin); i++)
-		if (of_device_is_compatible(dev->of_node, dma_less_builtin[i]))
-			return true;
+		if (!strcmp(compat, dma_less_builtin[i]))
+			return VFIO_PLATFORM_DMA_LESS;
 	kernel_param_lock(THIS_MODULE);
-	ret = dma_less && compat_in_list(dev, dma_less);
+	if (dma_less && compat_in_list(compat, dma_less))
+		ret = VFIO_PLATFORM_DMA_LESS_PARAM;
 	kernel_param_unlock(THIS_MODULE);
 	return ret;
 }
@@ -263,6 +272,22 @@ static void vfio_platform_regions_free(struct vfio_platform_device *vdev)
 	vdev->num_regions = 0;
 }
 
+/*
+ * Reset with every userspace access to the MMIO held off: a device in reset
+ * may answer an access with an SError.  Mappings are zapped first and fault
+ * back in afterwards (where the kernel can zap them).
+ */
+static int vfio_platform_reset(struct vfio_platform_device *vdev)
+{
+	int ret;
+
+	down_write(&vdev->memory_lock);
+	kvmarm_vfio_zap_mappings(&vdev->vdev);
+	ret = vfio_platform_do_reset(vdev);
+	up_write(&vdev->memory_lock);
+	return ret;
+}
+
 static int vfio_platform_open_device(struct vfio_device *core)
 {
 	struct vfio_platform_device *vdev = to_vpdev(core);
@@ -280,7 +305,7 @@ static int vfio_platform_open_device(struct vfio_device *core)
 		goto err_pm;
 	}
 	if (vfio_platform_has_reset(vdev)) {
-		ret = vfio_platform_do_reset(vdev);
+		ret = vfio_platform_reset(vdev);
 		if (ret) {
 			dev_err(vdev->dev, "reset on open failed: %d\n", ret);
 			goto err_clk;
@@ -302,7 +327,7 @@ static void vfio_platform_close_device(struct vfio_device *core)
 
 	vfio_platform_irq_release_all(vdev);
 	if (vfio_platform_has_reset(vdev)) {
-		ret = vfio_platform_do_reset(vdev);
+		ret = vfio_platform_reset(vdev);
 		if (ret)
 			dev_warn(vdev->dev, "reset on release failed: %d\n",
 				 ret);
@@ -438,46 +463,80 @@ static long vfio_platform_ioctl(struct vfio_device *core, unsigned int cmd,
 		if (!vfio_platform_has_reset(vdev))
 			return -EINVAL;
 		mutex_lock(&vdev->igate);
-		ret = vfio_platform_do_reset(vdev);
+		ret = vfio_platform_reset(vdev);
 		mutex_unlock(&vdev->igate);
 		return ret;
 	}
 	return -ENOTTY;
 }
 
-/* One device access of @size bytes at @io: 1, 2, 4 or 8. */
-static int vfio_platform_access(void __iomem *io, size_t size, u64 *val,
-				bool write)
+/*
+ * One device access of @size bytes (1, 2 or 4) at @io, under the memory
+ * lock.  No access is wider than 32 bits: 64-bit accesses to a 32-bit
+ * peripheral can raise an SError, and nothing tells which take them.
+ */
+static void vfio_platform_access(struct vfio_platform_device *vdev,
+				 void __iomem *io, size_t size, u32 *val,
+				 bool write)
 {
+	down_read(&vdev->memory_lock);
 	switch (size) {
 	case 1:
 		if (write)
 			writeb(*val, io);
 		else
 			*val = readb(io);
-		return 0;
+		break;
 	case 2:
 		if (write)
 			writew(*val, io);
 		else
 			*val = readw(io);
-		return 0;
-	case 4:
+		break;
+	default:
 		if (write)
 			writel(*val, io);
 		else
 			*val = readl(io);
-		return 0;
-#ifdef CONFIG_64BIT
-	case 8:
-		if (write)
-			writeq(*val, io);
-		else
-			*val = readq(io);
-		return 0;
-#endif
+		break;
 	}
-	return -EINVAL;
+	up_read(&vdev->memory_lock);
+}
+
+/* Between a u32 and @size bytes of user memory, in CPU byte order. */
+static int vfio_platform_copy_in(u32 *val, const char __user *buf,
+				 size_t size)
+{
+	u16 v16;
+	u8 v8;
+
+	switch (size) {
+	case 1:
+		if (copy_from_user(&v8, buf, 1))
+			return -EFAULT;
+		*val = v8;
+		return 0;
+	case 2:
+		if (copy_from_user(&v16, buf, 2))
+			return -EFAULT;
+		*val = v16;
+		return 0;
+	}
+	return copy_from_user(val, buf, 4) ? -EFAULT : 0;
+}
+
+static int vfio_platform_copy_out(char __user *buf, u32 val, size_t size)
+{
+	u16 v16 = val;
+	u8 v8 = val;
+
+	switch (size) {
+	case 1:
+		return copy_to_user(buf, &v8, 1) ? -EFAULT : 0;
+	case 2:
+		return copy_to_user(buf, &v16, 2) ? -EFAULT : 0;
+	}
+	return copy_to_user(buf, &val, 4) ? -EFAULT : 0;
 }
 
 static ssize_t vfio_platform_rw(struct vfio_platform_device *vdev,
@@ -489,7 +548,7 @@ static ssize_t vfio_platform_rw(struct vfio_platform_device *vdev,
 	struct vfio_platform_region *r;
 	void __iomem *io;
 	size_t done = 0, sz;
-	u64 val;
+	u32 val;
 
 	if (index >= vdev->num_regions)
 		return -EINVAL;
@@ -507,28 +566,30 @@ static ssize_t vfio_platform_rw(struct vfio_platform_device *vdev,
 		return -ENOMEM;
 	}
 
-	/* The widest naturally aligned access that fits, one at a time. */
+	/*
+	 * The widest access that fits and is naturally aligned in the
+	 * physical address space (a region need not start 4-byte aligned),
+	 * one at a time; user memory is never touched under the lock.
+	 */
 	while (done < count) {
 		u64 pos = off + done;
+		u64 phys = r->addr + pos;
 		size_t left = count - done;
 
-		if (IS_ENABLED(CONFIG_64BIT) && left >= 8 && !(pos % 8))
-			sz = 8;
-		else if (left >= 4 && !(pos % 4))
+		if (left >= 4 && !(phys % 4))
 			sz = 4;
-		else if (left >= 2 && !(pos % 2))
+		else if (left >= 2 && !(phys % 2))
 			sz = 2;
 		else
 			sz = 1;
 
-		val = 0;
 		if (write) {
-			if (copy_from_user(&val, buf + done, sz))
+			if (vfio_platform_copy_in(&val, buf + done, sz))
 				return done ? done : -EFAULT;
-			vfio_platform_access(io + pos, sz, &val, true);
+			vfio_platform_access(vdev, io + pos, sz, &val, true);
 		} else {
-			vfio_platform_access(io + pos, sz, &val, false);
-			if (copy_to_user(buf + done, &val, sz))
+			vfio_platform_access(vdev, io + pos, sz, &val, false);
+			if (vfio_platform_copy_out(buf + done, val, sz))
 				return done ? done : -EFAULT;
 		}
 		done += sz;
@@ -550,6 +611,44 @@ static ssize_t vfio_platform_write(struct vfio_device *core,
 	return vfio_platform_rw(to_vpdev(core), (char __user *)buf, count,
 				ppos, true);
 }
+
+/* The first page frame of a mapping, from its offset in the device file. */
+static unsigned long vfio_platform_vma_pfn(struct vfio_platform_device *vdev,
+					   struct vm_area_struct *vma)
+{
+	unsigned int index = vma->vm_pgoff >>
+			     (VFIO_PLATFORM_OFFSET_SHIFT - PAGE_SHIFT);
+	u64 pgoff = vma->vm_pgoff &
+		    ((1ULL << (VFIO_PLATFORM_OFFSET_SHIFT - PAGE_SHIFT)) - 1);
+
+	return (vdev->regions[index].addr >> PAGE_SHIFT) + pgoff;
+}
+
+/*
+ * Mappings fault in, under the memory lock: after a reset zapped them, the
+ * next access waits for the reset to end.
+ */
+static vm_fault_t vfio_platform_mmap_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vfio_platform_device *vdev = vma->vm_private_data;
+	unsigned long pfn;
+	vm_fault_t ret;
+
+	pfn = vfio_platform_vma_pfn(vdev, vma) +
+	      ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
+	down_read(&vdev->memory_lock);
+	ret = vmf_insert_pfn(vma, vmf->address, pfn);
+	up_read(&vdev->memory_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct vfio_platform_mmap_ops = {
+	.fault = vfio_platform_mmap_fault,
+#ifdef CONFIG_HAVE_IOREMAP_PROT
+	.access = generic_access_phys,
+#endif
+};
 
 static int vfio_platform_mmap(struct vfio_device *core,
 			      struct vm_area_struct *vma)
@@ -585,11 +684,22 @@ static int vfio_platform_mmap(struct vfio_device *core,
 	    req_len > PAGE_ALIGN(r->size) - req_start)
 		return -EINVAL;
 
+	/* What the region does not allow, mprotect() must not add later. */
+	if (!(r->flags & VFIO_REGION_INFO_FLAG_READ))
+		kvmarm_vm_flags_clear(vma, VM_MAYREAD);
+	if (!(r->flags & VFIO_REGION_INFO_FLAG_WRITE))
+		kvmarm_vm_flags_clear(vma, VM_MAYWRITE);
+
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	kvmarm_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 				 VM_DONTDUMP);
+	vma->vm_private_data = vdev;
+	if (kvmarm_vfio_can_zap()) {
+		vma->vm_ops = &vfio_platform_mmap_ops;
+		return 0;
+	}
 	return io_remap_pfn_range(vma, vma->vm_start,
-				  (r->addr >> PAGE_SHIFT) + pgoff, req_len,
+				  vfio_platform_vma_pfn(vdev, vma), req_len,
 				  vma->vm_page_prot);
 }
 
@@ -608,7 +718,8 @@ static void vfio_platform_release(struct vfio_device *core)
 	kvmarm_vfio_release_free(core);
 }
 
-const struct vfio_device_ops vfio_platform_ops = {
+/* A device behind an IOMMU: its own VFIO group, or iommufd. */
+static const struct vfio_device_ops vfio_platform_physical_ops = {
 	.name		= "vfio-platform",
 	.release	= vfio_platform_release,
 	.open_device	= vfio_platform_open_device,
@@ -618,7 +729,43 @@ const struct vfio_device_ops vfio_platform_ops = {
 	.read		= vfio_platform_read,
 	.write		= vfio_platform_write,
 	.mmap		= vfio_platform_mmap,
+	KVMARM_VFIO_IOMMUFD_OPS(physical)
 };
+
+/* A DMA-less device without an IOMMU: an emulated-IOMMU group. */
+static const struct vfio_device_ops vfio_platform_emulated_ops = {
+	.name		= "vfio-platform",
+	.release	= vfio_platform_release,
+	.open_device	= vfio_platform_open_device,
+	.close_device	= vfio_platform_close_device,
+	.ioctl		= vfio_platform_ioctl,
+	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
+	.read		= vfio_platform_read,
+	.write		= vfio_platform_write,
+	.mmap		= vfio_platform_mmap,
+	KVMARM_VFIO_IOMMUFD_OPS(emulated)
+};
+
+/**
+ * vfio_platform_ops_for() - the VFIO operations for a device, if admitted
+ * @dev: the platform or AMBA device about to be bound
+ *
+ * A device in an IOMMU group is driven through its IOMMU.  A device without
+ * one is admitted only when it cannot master DMA, with an emulated IOMMU.
+ *
+ * Return: the operations to allocate the VFIO device with, or NULL when
+ * the device is refused (logged).
+ */
+const struct vfio_device_ops *vfio_platform_ops_for(struct device *dev)
+{
+	if (device_iommu_mapped(dev))
+		return &vfio_platform_physical_ops;
+	if (vfio_platform_dma_less(dev) != VFIO_PLATFORM_DMA_CAPABLE)
+		return &vfio_platform_emulated_ops;
+	dev_err(dev,
+		"no IOMMU group and not known to be DMA-less: refusing passthrough (if it cannot master DMA, add its most specific compatible to the vfio_platform dma_less parameter)\n");
+	return NULL;
+}
 
 static int vfio_platform_regions_init(struct vfio_platform_device *vdev)
 {
@@ -652,11 +799,13 @@ static int vfio_platform_regions_init(struct vfio_platform_device *vdev)
 
 /**
  * vfio_platform_probe_common() - set up and register a bound device
- * @vdev: allocated with vfio_alloc_device(), @get_resource and @get_irq set
- * @dev:  the platform or AMBA device
+ * @vdev: allocated with vfio_alloc_device() and the operations
+ *        vfio_platform_ops_for() gave, @get_resource and @get_irq set
+ * @dev:  the platform or AMBA device, with runtime PM enabled (the AMBA bus
+ *        does it, a platform driver itself)
  *
- * A device in an IOMMU group gets a normal VFIO group.  A device without one
- * is admitted only when it cannot master DMA, with an emulated-IOMMU group.
+ * A device without a reset is refused unless the reset_required parameter
+ * is off.
  *
  * Return: 0 or a negative errno; on error @vdev is left to the caller to put.
  */
@@ -667,15 +816,8 @@ int vfio_platform_probe_common(struct vfio_platform_device *vdev,
 
 	vdev->dev = dev;
 	mutex_init(&vdev->igate);
-
-	if (!device_iommu_mapped(dev)) {
-		if (!vfio_platform_dma_less(dev)) {
-			dev_err(dev,
-				"no IOMMU group and not known to be DMA-less: refusing passthrough (if it cannot master DMA, add its compatible to the vfio_platform dma_less parameter)\n");
-			return -EPERM;
-		}
-		vdev->emulated_iommu = true;
-	}
+	init_rwsem(&vdev->memory_lock);
+	vdev->emulated_iommu = vdev->vdev.ops == &vfio_platform_emulated_ops;
 
 	ret = vfio_platform_regions_init(vdev);
 	if (ret)
@@ -686,6 +828,11 @@ int vfio_platform_probe_common(struct vfio_platform_device *vdev,
 	ret = vfio_platform_reset_init(vdev);
 	if (ret)
 		return ret;
+	if (!vfio_platform_has_reset(vdev) && READ_ONCE(reset_required)) {
+		dev_err(dev,
+			"no reset for this device (reset controller, ACPI _RST or a built-in handler): refusing passthrough, as userspace could hand it back running (vfio_platform reset_required=0 admits it)\n");
+		return -EINVAL;
+	}
 
 	ret = clk_bulk_get_all(dev, &vdev->clks);
 	if (ret < 0) {
@@ -694,15 +841,20 @@ int vfio_platform_probe_common(struct vfio_platform_device *vdev,
 	}
 	vdev->num_clks = ret;
 
-	pm_runtime_enable(dev);
 	if (vdev->emulated_iommu)
 		ret = vfio_register_emulated_iommu_dev(&vdev->vdev);
 	else
 		ret = vfio_register_group_dev(&vdev->vdev);
 	if (ret) {
 		dev_err(dev, "cannot register the VFIO device: %d\n", ret);
-		pm_runtime_disable(dev);
 		return ret;
+	}
+	if (vdev->emulated_iommu &&
+	    vfio_platform_dma_less(dev) == VFIO_PLATFORM_DMA_LESS_PARAM) {
+		dev_warn(dev,
+			 "admitted without an IOMMU on the word of the dma_less parameter (%pOF): if it can master DMA, userspace owns all of memory; tainting the kernel\n",
+			 dev->of_node);
+		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
 	}
 	dev_info(dev, "%s: %u region(s), %u IRQ(s)%s%s\n",
 		 vdev->amba ? "vfio-amba" : "vfio-platform",
@@ -715,7 +867,6 @@ int vfio_platform_probe_common(struct vfio_platform_device *vdev,
 void vfio_platform_remove_common(struct vfio_platform_device *vdev)
 {
 	vfio_unregister_group_dev(&vdev->vdev);
-	pm_runtime_disable(vdev->dev);
 }
 
 /*

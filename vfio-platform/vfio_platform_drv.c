@@ -11,6 +11,7 @@
 #include <linux/amba/bus.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
+#include <linux/pm_runtime.h>
 #include <linux/vfio.h>
 
 #include "kvmarm_compat.h"
@@ -41,18 +42,23 @@ static int vfio_plat_get_irq(struct vfio_platform_device *vdev,
 
 static int vfio_plat_probe(struct platform_device *pdev)
 {
+	const struct vfio_device_ops *ops = vfio_platform_ops_for(&pdev->dev);
 	struct vfio_platform_device *vdev;
 	int ret;
 
-	vdev = vfio_alloc_device(vfio_platform_device, vdev, &pdev->dev,
-				 &vfio_platform_ops);
+	if (!ops)
+		return -EPERM;
+	vdev = vfio_alloc_device(vfio_platform_device, vdev, &pdev->dev, ops);
 	if (IS_ERR(vdev))
 		return PTR_ERR(vdev);
 	vdev->get_resource = vfio_plat_get_resource;
 	vdev->get_irq = vfio_plat_get_irq;
 	platform_set_drvdata(pdev, vdev);
+	/* The platform bus leaves runtime PM to the driver. */
+	pm_runtime_enable(&pdev->dev);
 	ret = vfio_platform_probe_common(vdev, &pdev->dev);
 	if (ret) {
+		pm_runtime_disable(&pdev->dev);
 		platform_set_drvdata(pdev, NULL);
 		vfio_put_device(&vdev->vdev);
 	}
@@ -64,6 +70,7 @@ static void vfio_plat_remove(struct platform_device *pdev)
 	struct vfio_platform_device *vdev = platform_get_drvdata(pdev);
 
 	vfio_platform_remove_common(vdev);
+	pm_runtime_disable(&pdev->dev);
 	vfio_put_device(&vdev->vdev);
 }
 
@@ -102,14 +109,21 @@ static int vfio_amba_get_irq(struct vfio_platform_device *vdev,
 	return adev->irq[i];
 }
 
+/*
+ * The AMBA bus enables runtime PM around probe and disables it after
+ * remove: the driver must not do it again, or the host driver that takes
+ * the device back finds it disabled.
+ */
 static int vfio_amba_probe(struct amba_device *adev,
 			   const struct amba_id *id)
 {
+	const struct vfio_device_ops *ops = vfio_platform_ops_for(&adev->dev);
 	struct vfio_platform_device *vdev;
 	int ret;
 
-	vdev = vfio_alloc_device(vfio_platform_device, vdev, &adev->dev,
-				 &vfio_platform_ops);
+	if (!ops)
+		return -EPERM;
+	vdev = vfio_alloc_device(vfio_platform_device, vdev, &adev->dev, ops);
 	if (IS_ERR(vdev))
 		return PTR_ERR(vdev);
 	vdev->amba = true;

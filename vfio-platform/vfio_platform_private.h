@@ -8,6 +8,7 @@
 #include <linux/clk.h>
 #include <linux/mutex.h>
 #include <linux/reset.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/vfio.h>
@@ -57,11 +58,13 @@ struct vfio_platform_irq {
 
 /**
  * struct vfio_platform_reset_handler - per-compatible device reset
- * @compat: device-tree compatible it applies to
- * @reset:  puts the device in its post-reset state through its registers
+ * @compat:   device-tree compatible it applies to
+ * @min_size: the size region 0 needs for the registers it writes
+ * @reset:    puts the device in its post-reset state through its registers
  */
 struct vfio_platform_reset_handler {
 	const char *compat;
+	resource_size_t min_size;
 	int (*reset)(struct vfio_platform_device *vdev);
 };
 
@@ -75,6 +78,12 @@ struct vfio_platform_device {
 	struct vfio_platform_irq	*irqs;
 	unsigned int			num_irqs;
 	struct mutex			igate;	/* SET_IRQS, reset */
+	/*
+	 * Held for reading around every MMIO access from userspace (read,
+	 * write, mmap fault), for writing around a reset, which zaps the
+	 * mappings first: no access reaches a device held in reset.
+	 */
+	struct rw_semaphore		memory_lock;
 	struct clk_bulk_data		*clks;
 	int				num_clks;
 	struct reset_control		*rstc;
@@ -87,12 +96,11 @@ struct vfio_platform_device {
 };
 
 /* vfio_platform_core.c */
+const struct vfio_device_ops *vfio_platform_ops_for(struct device *dev);
 int vfio_platform_probe_common(struct vfio_platform_device *vdev,
 			       struct device *dev);
 void vfio_platform_remove_common(struct vfio_platform_device *vdev);
-extern const struct vfio_device_ops vfio_platform_ops;
 extern const struct attribute_group *vfio_platform_dev_groups[];
-bool vfio_platform_dma_less(struct device *dev);
 
 /* vfio_platform_irq.c */
 int vfio_platform_irq_init(struct vfio_platform_device *vdev);

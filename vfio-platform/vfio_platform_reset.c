@@ -31,10 +31,19 @@ static int vfio_platform_reset_pl031(struct vfio_platform_device *vdev)
 	return 0;
 }
 
-/* PrimeCell PL061 GPIO: all lines input, interrupts off and cleared. */
+/*
+ * PrimeCell PL061 GPIO: all lines inputs under software control, interrupt
+ * sense, edges and events back to their reset values, interrupts off and
+ * cleared.
+ */
+#define PL061_DATA_ALL	0x3fc
 #define PL061_DIR	0x400
+#define PL061_IS	0x404
+#define PL061_IBE	0x408
+#define PL061_IEV	0x40c
 #define PL061_IE	0x410
 #define PL061_IC	0x41c
+#define PL061_AFSEL	0x420
 
 static int vfio_platform_reset_pl061(struct vfio_platform_device *vdev)
 {
@@ -43,30 +52,181 @@ static int vfio_platform_reset_pl061(struct vfio_platform_device *vdev)
 	if (!io)
 		return -ENOMEM;
 	writel(0, io + PL061_IE);
-	writel(0xff, io + PL061_IC);
 	writel(0, io + PL061_DIR);
+	writel(0, io + PL061_IS);
+	writel(0, io + PL061_IBE);
+	writel(0, io + PL061_IEV);
+	writel(0, io + PL061_AFSEL);
+	writel(0, io + PL061_DATA_ALL);
+	writel(0xff, io + PL061_IC);
+	return 0;
+}
+
+/* PrimeCell PL011 UART: disabled, interrupts masked and cleared. */
+#define PL011_CR	0x30
+#define PL011_IMSC	0x38
+#define PL011_ICR	0x44
+
+static int vfio_platform_reset_pl011(struct vfio_platform_device *vdev)
+{
+	void __iomem *io = vfio_platform_region_map(vdev, 0);
+
+	if (!io)
+		return -ENOMEM;
+	writel(0, io + PL011_IMSC);
+	writel(0, io + PL011_CR);
+	writel(0x7ff, io + PL011_ICR);
+	return 0;
+}
+
+/*
+ * SP805 watchdog: unlocked, counting and reset output stopped, interrupt
+ * cleared, load value back to its reset value, locked again.  A guest
+ * that armed it and left must not reset the host.
+ */
+#define SP805_LOAD	0x000
+#define SP805_CONTROL	0x008
+#define SP805_INTCLR	0x00c
+#define SP805_LOCK	0xc00
+#define SP805_UNLOCK_KEY 0x1acce551
+
+static int vfio_platform_reset_sp805(struct vfio_platform_device *vdev)
+{
+	void __iomem *io = vfio_platform_region_map(vdev, 0);
+
+	if (!io)
+		return -ENOMEM;
+	writel(SP805_UNLOCK_KEY, io + SP805_LOCK);
+	writel(0, io + SP805_CONTROL);
+	writel(1, io + SP805_INTCLR);
+	writel(0xffffffff, io + SP805_LOAD);
+	writel(0, io + SP805_LOCK);
+	return 0;
+}
+
+/* SP804 dual timer: both timers stopped, control at its reset value. */
+#define SP804_TIMER2	0x20
+#define SP804_LOAD	0x00
+#define SP804_CONTROL	0x08
+#define SP804_INTCLR	0x0c
+#define SP804_CONTROL_RESET 0x20	/* interrupt enabled, timer off */
+
+static int vfio_platform_reset_sp804(struct vfio_platform_device *vdev)
+{
+	void __iomem *io = vfio_platform_region_map(vdev, 0);
+	unsigned int t;
+
+	if (!io)
+		return -ENOMEM;
+	for (t = 0; t <= SP804_TIMER2; t += SP804_TIMER2) {
+		writel(SP804_CONTROL_RESET, io + t + SP804_CONTROL);
+		writel(1, io + t + SP804_INTCLR);
+		writel(0, io + t + SP804_LOAD);
+	}
+	return 0;
+}
+
+/* virtio-mmio: writing zero to the status register resets the device. */
+#define VIRTIO_MMIO_STATUS_REG	0x070
+
+static int vfio_platform_reset_virtio_mmio(struct vfio_platform_device *vdev)
+{
+	void __iomem *io = vfio_platform_region_map(vdev, 0);
+
+	if (!io)
+		return -ENOMEM;
+	writel(0, io + VIRTIO_MMIO_STATUS_REG);
 	return 0;
 }
 
 static const struct vfio_platform_reset_handler reset_handlers[] = {
-	{ "arm,pl031", vfio_platform_reset_pl031 },
-	{ "arm,pl061", vfio_platform_reset_pl061 },
+	{ "arm,pl031", PL031_ICR + 4, vfio_platform_reset_pl031 },
+	{ "arm,pl061", PL061_AFSEL + 4, vfio_platform_reset_pl061 },
+	{ "arm,pl011", PL011_ICR + 4, vfio_platform_reset_pl011 },
+	{ "arm,sp805", SP805_LOCK + 4, vfio_platform_reset_sp805 },
+	{ "arm,sp804", SP804_TIMER2 + SP804_INTCLR + 4,
+	  vfio_platform_reset_sp804 },
+	{ "virtio,mmio", VIRTIO_MMIO_STATUS_REG + 4,
+	  vfio_platform_reset_virtio_mmio },
 };
+
+#ifdef CONFIG_OF
+/* Whether @np lists the reset line @line among its "resets". */
+static bool vfio_platform_node_uses_reset(struct device_node *np,
+					  const struct of_phandle_args *line)
+{
+	int i, n = of_count_phandle_with_args(np, "resets", "#reset-cells");
+	struct of_phandle_args args;
+	bool same = false;
+
+	for (i = 0; i < n && !same; i++) {
+		if (of_parse_phandle_with_args(np, "resets", "#reset-cells", i,
+					       &args))
+			continue;
+		same = args.np == line->np &&
+		       args.args_count == line->args_count &&
+		       !memcmp(args.args, line->args,
+			       line->args_count * sizeof(line->args[0]));
+		of_node_put(args.np);
+	}
+	return same;
+}
+
+/*
+ * Whether another enabled device-tree node names one of @dev's reset
+ * lines: asserting it would reset that device too, under its driver.
+ */
+static bool vfio_platform_reset_shared(struct device *dev)
+{
+	struct device_node *np = dev->of_node, *other;
+	int i, n = of_count_phandle_with_args(np, "resets", "#reset-cells");
+	struct of_phandle_args line;
+	bool shared = false;
+
+	for (i = 0; i < n && !shared; i++) {
+		if (of_parse_phandle_with_args(np, "resets", "#reset-cells", i,
+					       &line))
+			continue;
+		for (other = of_find_all_nodes(NULL); other;
+		     other = of_find_all_nodes(other)) {
+			if (other == np || !of_device_is_available(other) ||
+			    !vfio_platform_node_uses_reset(other, &line))
+				continue;
+			dev_warn(dev,
+				 "reset line %d is shared with %pOF: not used, as it would reset that device too\n",
+				 i, other);
+			of_node_put(other);
+			shared = true;
+			break;
+		}
+		of_node_put(line.np);
+	}
+	return shared;
+}
+#else
+static bool vfio_platform_reset_shared(struct device *dev)
+{
+	return false;
+}
+#endif
 
 int vfio_platform_reset_init(struct vfio_platform_device *vdev)
 {
 	struct device *dev = vdev->dev;
+	const struct vfio_platform_reset_handler *h;
 	unsigned int i;
 
-	vdev->rstc = of_reset_control_array_get_optional_exclusive(dev->of_node);
-	if (IS_ERR(vdev->rstc)) {
-		int ret = PTR_ERR(vdev->rstc);
+	if (dev->of_node && !vfio_platform_reset_shared(dev)) {
+		vdev->rstc = of_reset_control_array_get_optional_exclusive(dev->of_node);
+		if (IS_ERR(vdev->rstc)) {
+			int ret = PTR_ERR(vdev->rstc);
 
-		vdev->rstc = NULL;
-		return dev_err_probe(dev, ret, "cannot get reset controls\n");
+			vdev->rstc = NULL;
+			return dev_err_probe(dev, ret, "cannot get reset controls\n");
+		}
+		if (vdev->rstc)
+			return 0;
 	}
-	if (vdev->rstc)
-		return 0;
 
 #ifdef CONFIG_ACPI
 	if (has_acpi_companion(dev) &&
@@ -79,11 +239,18 @@ int vfio_platform_reset_init(struct vfio_platform_device *vdev)
 	if (!dev->of_node || !vdev->num_regions)
 		return 0;
 	for (i = 0; i < ARRAY_SIZE(reset_handlers); i++) {
-		if (of_device_is_compatible(dev->of_node,
-					    reset_handlers[i].compat)) {
-			vdev->reset_handler = &reset_handlers[i];
-			break;
+		h = &reset_handlers[i];
+		if (!of_device_is_compatible(dev->of_node, h->compat))
+			continue;
+		if (vdev->regions[0].size < h->min_size) {
+			dev_warn(dev,
+				 "region 0 has %pa bytes, the %s reset writes up to %#llx: no reset\n",
+				 &vdev->regions[0].size, h->compat,
+				 (unsigned long long)h->min_size);
+			return 0;
 		}
+		vdev->reset_handler = h;
+		break;
 	}
 	return 0;
 }

@@ -11,8 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +46,19 @@
 #define TEST_NODE	"kvmarm-test@9020800"
 #define UNSAFE_IRQ_PARAM \
 	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+#define RESET_REQUIRED_PARAM \
+	"/sys/module/vfio_platform/parameters/reset_required"
+/*
+ * Platform devices of the test host's device tree: a vendor UART naming
+ * the PL011 only as a fallback, a window on the PL031's registers 4 bytes
+ * in, and a PL061 whose region is too small for the PL061 reset.
+ */
+#define VENDOR_UART_DEV	"9020a00.kvmarm-vendor-uart"
+#define WINDOW_DEV	"9010004.kvmarm-test-window"
+#define SMALL_GPIO_DEV	"9030000.kvmarm-small-gpio"
+#define GPIO_DEV	"9030000.pl061"
+#define GPIO_HOST	"pl061_gpio"
+#define TAINT_USER_BIT	0x40	/* TAINT_USER */
 
 /* PL031 registers */
 #define RTC_DR		0x00
@@ -385,8 +400,8 @@ TEST_F(smmu, group_device)
 	ret = vfio_bind(VIRTIO_BUS, SMMU_DEV, "vfio-platform");
 	ASSERT_EQ(0, ret) TH_LOG("binding %s: %s", SMMU_DEV, strerror(-ret));
 	self->bound = true;
-	snprintf(msg, sizeof(msg), "%s: vfio-platform: 1 region(s), 1 IRQ(s)\n",
-		 SMMU_DEV);
+	snprintf(msg, sizeof(msg),
+		 "%s: vfio-platform: 1 region(s), 1 IRQ(s), reset\n", SMMU_DEV);
 	EXPECT_TRUE(kmsg_has(msg)) TH_LOG("not registered as a normal group");
 	snprintf(path, sizeof(path), "/dev/vfio/%s", self->group);
 	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("%s", path);
@@ -409,7 +424,7 @@ TEST_F(smmu, group_device)
 	}
 	ASSERT_EQ(0, ret) TH_LOG("%s", self->v.err);
 	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_GET_INFO, &di));
-	EXPECT_EQ(VFIO_DEVICE_FLAGS_PLATFORM, di.flags);
+	EXPECT_EQ(VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_RESET, di.flags);
 	EXPECT_EQ(0x74726976, rd32(self->v.device, 0));
 
 	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -621,6 +636,60 @@ TEST_F(rtc, bad_input)
 	EXPECT_EQ(-EINVAL, vfio_irq_simple(dev, 0, VFIO_IRQ_SET_ACTION_TRIGGER));
 }
 
+/*
+ * A reset zaps the mappings, and they fault back in: the mapping works
+ * across resets, while other threads read the registers.
+ */
+struct reader {
+	int device;
+	int stop;
+	unsigned long bad;
+};
+
+static void *read_loop(void *arg)
+{
+	struct reader *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
+		if (rd32(r->device, RTC_DR) < 1600000000u)
+			r->bad++;
+	return NULL;
+}
+
+TEST_F(rtc, reset_with_readers_and_mapping)
+{
+	struct reader r = { .device = self->v.device };
+	pthread_t t;
+	int i;
+
+	self->map = map_rtc(self->v.device);
+	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, pthread_create(&t, NULL, read_loop, &r));
+	for (i = 0; i < 200; i++) {
+		mmio_wr(self->map, RTC_MR, i + 1);
+		ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_RESET));
+		EXPECT_EQ(0, mmio_rd(self->map, RTC_MR));
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, r.bad);
+	EXPECT_LT(1600000000u, mmio_rd(self->map, RTC_DR));
+}
+
+/*
+ * A read-only mapping of a writable region may become writable; the check
+ * that a read-only region cannot (VM_MAYWRITE cleared) has no device here:
+ * no QEMU virt device has a read-only resource.
+ */
+TEST_F(rtc, mprotect_follows_region_flags)
+{
+	uint32_t *p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->v.device, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, mprotect(p, PAGE, PROT_READ | PROT_WRITE));
+	munmap(p, PAGE);
+}
+
 TEST_F(rtc, reset)
 {
 	self->map = map_rtc(self->v.device);
@@ -654,7 +723,10 @@ TEST(sub_page_region_next_to_a_device_tree_node)
 	ASSERT_EQ(0, sysfs_read(SUB_PAGE_PARAM, sub_page, sizeof(sub_page)));
 	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "qemu,fw-cfg-mmio"));
 	ASSERT_EQ(0, sysfs_write(SUB_PAGE_PARAM, "Y"));
+	/* fw-cfg has no reset. */
+	ASSERT_EQ(0, sysfs_write(RESET_REQUIRED_PARAM, "N"));
 	ret = vfio_bind("platform", FW_CFG_DEV, "vfio-platform");
+	sysfs_write(RESET_REQUIRED_PARAM, "Y");
 	sysfs_write(SUB_PAGE_PARAM, sub_page);
 	sysfs_write(DMA_LESS_PARAM, "\n");
 	ASSERT_EQ(0, ret) TH_LOG("binding %s: %s", FW_CFG_DEV, strerror(-ret));
@@ -696,7 +768,8 @@ TEST(dma_capable_device_needs_admission)
 	ASSERT_EQ(0, vfio_open(&v, VIRTIO_BUS, VIRTIO_DEV)) TH_LOG("%s", v.err);
 
 	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_GET_INFO, &di));
-	EXPECT_EQ(VFIO_DEVICE_FLAGS_PLATFORM, di.flags);
+	/* virtio-mmio resets by a zero status. */
+	EXPECT_EQ(VFIO_DEVICE_FLAGS_PLATFORM | VFIO_DEVICE_FLAGS_RESET, di.flags);
 	EXPECT_EQ(1, di.num_regions);
 	EXPECT_EQ(1, di.num_irqs);
 	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_GET_REGION_INFO, &ri));
@@ -712,9 +785,7 @@ TEST(dma_capable_device_needs_admission)
 	EXPECT_EQ(MAP_FAILED, p);
 	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_GET_IRQ_INFO, &ii));
 	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE, ii.flags);
-	errno = 0;
-	EXPECT_EQ(-1, ioctl(v.device, VFIO_DEVICE_RESET));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, ioctl(v.device, VFIO_DEVICE_RESET));
 
 	/*
 	 * Edge interrupt: one that fires while masked is kept and delivered
@@ -801,6 +872,391 @@ TEST(host_gets_device_back_and_module_unloads)
 	ret = module_reload("vfio-platform.ko");
 	ASSERT_EQ(0, ret) TH_LOG("reload: %s", strerror(-ret));
 	EXPECT_EQ(0, access("/sys/bus/amba/drivers/vfio-amba", F_OK));
+}
+
+/*
+ * An edge that fired while masked is delivered when an unmask eventfd
+ * (KVM's resamplefd) unmasks it: the replay must not be signalled inside
+ * the unmask eventfd's own wake-up, where the eventfd core refuses it.
+ */
+TEST(masked_edge_replayed_on_unmask_eventfd)
+{
+	struct vfio_dev v;
+	uint64_t one = 1;
+	int efd, ufd, ret;
+
+	if (access("/sys/bus/platform/devices/" VIRTIO_DEV, F_OK))
+		SKIP(return, "no virtio-mmio transport at " VIRTIO_DEV);
+	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "virtio,mmio"));
+	ret = vfio_bind(VIRTIO_BUS, VIRTIO_DEV, "vfio-platform");
+	ASSERT_EQ(0, ret) TH_LOG("binding: %s", strerror(-ret));
+	ASSERT_EQ(0, vfio_open(&v, VIRTIO_BUS, VIRTIO_DEV)) TH_LOG("%s", v.err);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ufd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_LE(0, ufd);
+	ASSERT_EQ(0, vfio_irq_eventfd(v.device, 0, VFIO_IRQ_SET_ACTION_TRIGGER,
+				      efd));
+	ASSERT_EQ(0, vfio_irq_eventfd(v.device, 0, VFIO_IRQ_SET_ACTION_UNMASK,
+				      ufd));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, vfio_irq_simple(v.device, 0,
+					     VFIO_IRQ_SET_ACTION_MASK));
+		ASSERT_EQ(0, vfio_irq_simple(v.device, 0,
+					     VFIO_IRQ_SET_ACTION_TRIGGER));
+		EXPECT_EQ(0, wait_event(efd, 200)) TH_LOG("edge delivered while masked");
+		ASSERT_EQ(sizeof(one), write(ufd, &one, sizeof(one)));
+		EXPECT_EQ(1, wait_event(efd, 2000))
+			TH_LOG("round %d: masked edge lost on unmask by eventfd", i);
+	}
+	close(ufd);
+	close(efd);
+	vfio_close(&v);
+	EXPECT_EQ(0, vfio_restore(VIRTIO_BUS, VIRTIO_DEV));
+	EXPECT_EQ(0, sysfs_write(DMA_LESS_PARAM, "\n"));
+}
+
+/*
+ * Tearing a level trigger down while the unmask eventfd fires: no unmask
+ * may enable a line that free_irq() gave up ("Unbalanced enable").
+ */
+struct unmasker {
+	int fd;
+	int stop;
+};
+
+static void *unmask_loop(void *arg)
+{
+	struct unmasker *u = arg;
+	uint64_t one = 1;
+
+	while (!__atomic_load_n(&u->stop, __ATOMIC_RELAXED))
+		if (write(u->fd, &one, sizeof(one)) < 0)
+			usleep(10);
+	return NULL;
+}
+
+TEST(irq_teardown_races_unmask_eventfd)
+{
+	struct unmasker u;
+	struct vfio_dev v;
+	pthread_t t;
+	int efd, i;
+
+	if (access("/sys/bus/amba/devices/" RTC_DEV, F_OK))
+		SKIP(return, "no PL031 at " RTC_DEV);
+	ASSERT_EQ(0, vfio_bind(RTC_BUS, RTC_DEV, RTC_DRIVER));
+	ASSERT_EQ(0, vfio_open(&v, RTC_BUS, RTC_DEV)) TH_LOG("%s", v.err);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	u.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	u.stop = 0;
+	ASSERT_LE(0, efd);
+	ASSERT_LE(0, u.fd);
+	ASSERT_EQ(0, vfio_irq_eventfd(v.device, 0, VFIO_IRQ_SET_ACTION_UNMASK,
+				      u.fd));
+	ASSERT_EQ(0, pthread_create(&t, NULL, unmask_loop, &u));
+	for (i = 0; i < 2000; i++) {
+		ASSERT_EQ(0, vfio_irq_eventfd(v.device, 0,
+					      VFIO_IRQ_SET_ACTION_TRIGGER, efd));
+		/* The loopback fires the level handler: masked. */
+		ASSERT_EQ(0, vfio_irq_simple(v.device, 0,
+					     VFIO_IRQ_SET_ACTION_TRIGGER));
+		ASSERT_EQ(0, vfio_set_irq(v.device, 0, VFIO_IRQ_SET_DATA_NONE |
+					  VFIO_IRQ_SET_ACTION_TRIGGER, 0,
+					  NULL, 0));
+	}
+	__atomic_store_n(&u.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	EXPECT_FALSE(kmsg_has("Unbalanced enable")) TH_LOG("a freed line was enabled");
+	EXPECT_FALSE(kmsg_has("nobody cared"));
+	close(u.fd);
+	close(efd);
+	vfio_close(&v);
+	EXPECT_EQ(0, vfio_restore(RTC_BUS, RTC_DEV));
+}
+
+/*
+ * The AMBA bus enables runtime PM around a driver: after vfio-amba had the
+ * PL031, the host driver that takes it back must find it as before.
+ */
+TEST(runtime_pm_survives_bind_cycle)
+{
+	char before[32], after[32];
+	const char *path = "/sys/bus/amba/devices/" RTC_DEV "/power/runtime_status";
+	struct vfio_dev v;
+
+	if (access(path, F_OK))
+		SKIP(return, "no runtime PM status for " RTC_DEV);
+	ASSERT_EQ(0, sysfs_read(path, before, sizeof(before)));
+	ASSERT_EQ(0, vfio_bind(RTC_BUS, RTC_DEV, RTC_DRIVER));
+	ASSERT_EQ(0, vfio_open(&v, RTC_BUS, RTC_DEV)) TH_LOG("%s", v.err);
+	vfio_close(&v);
+	ASSERT_EQ(0, vfio_restore(RTC_BUS, RTC_DEV));
+	ASSERT_EQ(0, sysfs_read(path, after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+	EXPECT_STRNE("unsupported\n", after);
+	EXPECT_FALSE(kmsg_has("Unbalanced pm_runtime_enable"));
+}
+
+/*
+ * A region that starts 4 bytes into a device's registers: accesses are
+ * aligned in the physical address space and never wider than 32 bits,
+ * so an 8-byte read is two 32-bit reads (MR, then LR of the PL031).
+ */
+TEST(access_width_follows_physical_address)
+{
+	char reset_required[8];
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	uint32_t two[2], mr, lr;
+	struct vfio_dev v;
+	uint8_t b;
+	int ret;
+
+	if (access("/sys/bus/platform/devices/" WINDOW_DEV, F_OK))
+		SKIP(return, "no %s in the device tree", WINDOW_DEV);
+	ASSERT_EQ(0, sysfs_read(RESET_REQUIRED_PARAM, reset_required,
+				sizeof(reset_required)));
+	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "kvmarm,test-window"));
+	ASSERT_EQ(0, sysfs_write(RESET_REQUIRED_PARAM, "N"));
+	ret = vfio_bind("platform", WINDOW_DEV, "vfio-platform");
+	sysfs_write(RESET_REQUIRED_PARAM, reset_required);
+	sysfs_write(DMA_LESS_PARAM, "\n");
+	ASSERT_EQ(0, ret) TH_LOG("binding %s: %s", WINDOW_DEV, strerror(-ret));
+	ASSERT_EQ(0, vfio_open(&v, "platform", WINDOW_DEV)) TH_LOG("%s", v.err);
+	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	EXPECT_EQ(8, ri.size);
+
+	ASSERT_EQ(0, wr32(v.device, 0, 0x12345678));	/* MR */
+	ASSERT_EQ(8, pread(v.device, two, 8, 0));
+	mr = rd32(v.device, 0);
+	lr = rd32(v.device, 4);
+	EXPECT_EQ(0x12345678, mr);
+	EXPECT_EQ(mr, two[0]);
+	EXPECT_EQ(lr, two[1]);
+	ASSERT_EQ(1, pread(v.device, &b, 1, 0));
+	EXPECT_EQ(0x78, b);
+	ASSERT_EQ(0, wr32(v.device, 0, 0));
+	vfio_close(&v);
+	EXPECT_EQ(0, vfio_restore("platform", WINDOW_DEV));
+}
+
+/*
+ * The PL061 reset puts every configuration register back, and a PL061
+ * whose region cannot hold them gets no reset (and, with reset_required,
+ * no passthrough).
+ */
+TEST(pl061_reset)
+{
+	static const unsigned int regs[] = { 0x404, 0x408, 0x40c, 0x410, 0x420 };
+	char drv[64];
+	struct vfio_dev v;
+	unsigned int i;
+	int ret;
+
+	if (access("/sys/bus/amba/devices/" GPIO_DEV, F_OK))
+		SKIP(return, "no PL061 at " GPIO_DEV);
+	ASSERT_EQ(0, sysfs_driver(RTC_BUS, GPIO_DEV, drv, sizeof(drv)));
+	ASSERT_EQ(0, vfio_bind(RTC_BUS, GPIO_DEV, RTC_DRIVER));
+	ASSERT_EQ(0, vfio_open(&v, RTC_BUS, GPIO_DEV)) TH_LOG("%s", v.err);
+	for (i = 0; i < ARRAY_SIZE(regs); i++)
+		ASSERT_EQ(0, wr32(v.device, regs[i], 0x04));
+	EXPECT_EQ(0x04, rd32(v.device, 0x404));
+	ASSERT_EQ(0, ioctl(v.device, VFIO_DEVICE_RESET));
+	for (i = 0; i < ARRAY_SIZE(regs); i++)
+		EXPECT_EQ(0, rd32(v.device, regs[i]))
+			TH_LOG("register %#x kept its value", regs[i]);
+	vfio_close(&v);
+	EXPECT_EQ(0, vfio_restore(RTC_BUS, GPIO_DEV));
+
+	if (access("/sys/bus/platform/devices/" SMALL_GPIO_DEV, F_OK))
+		return;
+	ret = vfio_bind("platform", SMALL_GPIO_DEV, "vfio-platform");
+	EXPECT_EQ(-ENODEV, ret) TH_LOG("a PL061 with a 256-byte region was given a reset");
+	EXPECT_TRUE(kmsg_has("the arm,pl061 reset writes up to 0x424: no reset"));
+	EXPECT_TRUE(kmsg_has("no reset for this device"));
+	if (!ret)
+		vfio_restore("platform", SMALL_GPIO_DEV);
+	else
+		sysfs_write("/sys/bus/platform/devices/" SMALL_GPIO_DEV "/driver_override",
+			    "\n");
+}
+
+/*
+ * Without an IOMMU only the most specific compatible can admit a device:
+ * a vendor part that lists the PL011 as a fallback is refused.  Admitted
+ * by the dma_less parameter, it taints the kernel and says so.
+ */
+TEST(dma_less_matches_most_specific_compatible)
+{
+	char reset_required[8], taint[32];
+	int ret;
+
+	if (access("/sys/bus/platform/devices/" VENDOR_UART_DEV, F_OK))
+		SKIP(return, "no %s in the device tree", VENDOR_UART_DEV);
+	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "\n"));
+	ret = vfio_bind("platform", VENDOR_UART_DEV, "vfio-platform");
+	EXPECT_EQ(-ENODEV, ret) TH_LOG("admitted through the arm,pl011 fallback");
+	if (!ret)
+		vfio_restore("platform", VENDOR_UART_DEV);
+
+	ASSERT_EQ(0, sysfs_read(RESET_REQUIRED_PARAM, reset_required,
+				sizeof(reset_required)));
+	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "kvmarm,test-uart"));
+	ret = vfio_bind("platform", VENDOR_UART_DEV, "vfio-platform");
+	sysfs_write(DMA_LESS_PARAM, "\n");
+	ASSERT_EQ(0, ret) TH_LOG("dma_less did not admit it: %s", strerror(-ret));
+	EXPECT_TRUE(kmsg_has(VENDOR_UART_DEV
+			     ": admitted without an IOMMU on the word of the dma_less parameter"));
+	ASSERT_EQ(0, sysfs_read("/proc/sys/kernel/tainted", taint, sizeof(taint)));
+	EXPECT_TRUE(strtoul(taint, NULL, 10) & TAINT_USER_BIT);
+	EXPECT_EQ(0, vfio_restore("platform", VENDOR_UART_DEV));
+}
+
+/* A device with no reset at all is refused unless reset_required is off. */
+TEST(device_without_reset_refused)
+{
+	char reset_required[8];
+	int ret;
+
+	if (access("/sys/bus/platform/devices/" FW_CFG_DEV, F_OK))
+		SKIP(return, "no " FW_CFG_DEV);
+	ASSERT_EQ(0, sysfs_read(RESET_REQUIRED_PARAM, reset_required,
+				sizeof(reset_required)));
+	EXPECT_STREQ("Y\n", reset_required);
+	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "qemu,fw-cfg-mmio"));
+	ret = vfio_bind("platform", FW_CFG_DEV, "vfio-platform");
+	EXPECT_EQ(-ENODEV, ret) TH_LOG("a device without reset was admitted");
+	EXPECT_TRUE(kmsg_has(FW_CFG_DEV ": no reset for this device"));
+	if (!ret)
+		vfio_restore("platform", FW_CFG_DEV);
+	else
+		sysfs_write("/sys/bus/platform/devices/" FW_CFG_DEV "/driver_override",
+			    "\n");
+	ASSERT_EQ(0, sysfs_write(RESET_REQUIRED_PARAM, "N"));
+	ret = vfio_bind("platform", FW_CFG_DEV, "vfio-platform");
+	sysfs_write(RESET_REQUIRED_PARAM, reset_required);
+	sysfs_write(DMA_LESS_PARAM, "\n");
+	ASSERT_EQ(0, ret) TH_LOG("reset_required=N did not admit it");
+	EXPECT_EQ(0, vfio_restore("platform", FW_CFG_DEV));
+}
+
+/*
+ * The device cdev and iommufd (kernels with CONFIG_IOMMUFD and
+ * CONFIG_VFIO_DEVICE_CDEV; Debian's have neither): bind, attach to an
+ * IOAS, then regions and interrupts as through the group.
+ */
+#ifndef VFIO_DEVICE_BIND_IOMMUFD
+struct vfio_device_bind_iommufd {
+	__u32 argsz;
+	__u32 flags;
+	__s32 iommufd;
+	__u32 out_devid;
+};
+
+#define VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
+
+struct vfio_device_attach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pt_id;
+};
+
+#define VFIO_DEVICE_ATTACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
+#endif
+
+struct kvmarm_iommu_ioas_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_ioas_id;
+};
+
+#define KVMARM_IOMMU_IOAS_ALLOC		_IO(';', 0x81)
+
+/* /dev/vfio/devices/vfioN of a bound device, or -ENOENT. */
+static int vfio_cdev_path(const char *bus, const char *dev, char *buf,
+			  size_t len)
+{
+	char dir[256];
+	struct dirent *e;
+	DIR *d;
+	int ret = -ENOENT;
+
+	snprintf(dir, sizeof(dir), "/sys/bus/%s/devices/%s/vfio-dev", bus, dev);
+	d = opendir(dir);
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		if (!strncmp(e->d_name, "vfio", 4)) {
+			snprintf(buf, len, "/dev/vfio/devices/%s", e->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+static void cdev_check(struct __test_metadata *_metadata, const char *bus,
+		       const char *dev, const char *driver)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	struct kvmarm_iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	char path[300];
+	int iommufd, fd, efd;
+	uint32_t val;
+
+	ASSERT_EQ(0, vfio_bind(bus, dev, driver));
+	ASSERT_EQ(0, vfio_cdev_path(bus, dev, path, sizeof(path)))
+		TH_LOG("%s has no device cdev", dev);
+	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, iommufd);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	/* Nothing works before the device is bound to an iommufd. */
+	EXPECT_EQ(-1, ioctl(fd, VFIO_DEVICE_GET_INFO, &di));
+	bind.iommufd = iommufd;
+	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		TH_LOG("BIND_IOMMUFD: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(iommufd, KVMARM_IOMMU_IOAS_ALLOC, &ioas));
+	at.pt_id = ioas.out_ioas_id;
+	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
+		TH_LOG("ATTACH_IOMMUFD_PT: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_GET_INFO, &di));
+	EXPECT_TRUE(di.flags & VFIO_DEVICE_FLAGS_PLATFORM);
+	EXPECT_EQ(4, pread(fd, &val, 4, 0));
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, vfio_irq_eventfd(fd, 0, VFIO_IRQ_SET_ACTION_TRIGGER, efd));
+	ASSERT_EQ(0, vfio_irq_simple(fd, 0, VFIO_IRQ_SET_ACTION_TRIGGER));
+	EXPECT_EQ(1, wait_event(efd, 1000));
+	close(efd);
+	close(fd);
+	close(iommufd);
+	EXPECT_EQ(0, vfio_restore(bus, dev));
+}
+
+#define IOMMUFD_UNSAFE_IRQ_PARAM \
+	"/sys/module/iommufd/parameters/allow_unsafe_interrupts"
+
+TEST(cdev_iommufd)
+{
+	char unsafe[8];
+
+	if (access("/dev/iommu", F_OK))
+		SKIP(return, "no /dev/iommu: the kernel has no IOMMUFD");
+	if (access("/sys/bus/amba/devices/" RTC_DEV, F_OK))
+		SKIP(return, "no PL031 at " RTC_DEV);
+	/* DMA-less, emulated IOMMU. */
+	cdev_check(_metadata, RTC_BUS, RTC_DEV, RTC_DRIVER);
+	/* Behind the SMMU (wired interrupts: unsafe interrupts allowed). */
+	if (access("/sys/bus/platform/devices/" SMMU_DEV "/iommu_group", F_OK))
+		return;
+	ASSERT_EQ(0, sysfs_read(IOMMUFD_UNSAFE_IRQ_PARAM, unsafe, sizeof(unsafe)));
+	ASSERT_EQ(0, sysfs_write(IOMMUFD_UNSAFE_IRQ_PARAM, "Y"));
+	cdev_check(_metadata, VIRTIO_BUS, SMMU_DEV, "vfio-platform");
+	sysfs_write(IOMMUFD_UNSAFE_IRQ_PARAM, unsafe);
 }
 
 TEST_HARNESS_MAIN
