@@ -3,7 +3,7 @@
 # kvmarm-io: out-of-tree KVM/ARM I/O modules.
 #
 # On an ARM host:   make [KDIR=...] && sudo make install
-# Development:      make demo | make test | make check | make vm
+# Development:      make demo | make test | make test-debug | make check | make vm
 #                   make KVER=6.12   cross-build for a cached Debian kernel
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
@@ -74,6 +74,11 @@ demo:
 test:
 	scripts/test $(KVER)
 
+# the suite on kernels built from Debian's source with KASAN, lockdep,
+# kmemleak, UBSAN and IOMMUFD (scripts/debug-kernel)
+test-debug:
+	scripts/test --debug $(KVER)
+
 check: setup
 	scripts/check $(KVER)
 
@@ -81,5 +86,5 @@ bench:
 	scripts/bench $(KVER)
 
 .PHONY: default modules modules_install install clean setup cross selftests \
-	vm demo test check bench uninstall dkms-conf deb series series-check \
+	vm demo test test-debug check bench uninstall dkms-conf deb series series-check \
 	test-install
