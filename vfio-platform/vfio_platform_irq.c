@@ -48,14 +48,19 @@ static bool vfio_platform_irq_unmask_locked(struct vfio_platform_irq *irq)
 	return true;
 }
 
+/*
+ * Signal the trigger, if any, from process context.  Never under
+ * @irq->lock: an eventfd's wake-up takes the eventfd's own lock, which an
+ * unmask or mask eventfd's wake-up holds when it takes @irq->lock (the
+ * same eventfd may be both).  @irq->trigger_lock keeps the trigger from
+ * being put meanwhile.
+ */
 static void vfio_platform_irq_signal(struct vfio_platform_irq *irq)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&irq->lock, flags);
+	mutex_lock(&irq->trigger_lock);
 	if (irq->trigger)
 		kvmarm_eventfd_signal(irq->trigger);
-	spin_unlock_irqrestore(&irq->lock, flags);
+	mutex_unlock(&irq->trigger_lock);
 }
 
 /* VFIO_IRQ_SET_ACTION_UNMASK by ioctl. */
@@ -100,9 +105,16 @@ static int vfio_platform_mask_handler(void *opaque, void *unused)
 	return 0;
 }
 
+/*
+ * The hard-IRQ handler, and the loopback trigger (under @igate).  The
+ * trigger is signalled after @irq->lock is dropped (see
+ * vfio_platform_irq_signal()); it stays valid until then, as tearing it
+ * down waits in free_irq() for the handler, and takes @igate.
+ */
 static irqreturn_t vfio_platform_irq_handler(int hwirq, void *dev_id)
 {
 	struct vfio_platform_irq *irq = dev_id;
+	struct eventfd_ctx *trigger = NULL;
 	bool signal = false;
 	unsigned long flags;
 
@@ -120,9 +132,11 @@ static irqreturn_t vfio_platform_irq_handler(int hwirq, void *dev_id)
 	} else {
 		signal = true;
 	}
-	if (signal && irq->trigger)
-		kvmarm_eventfd_signal(irq->trigger);
+	if (signal)
+		trigger = irq->trigger;
 	spin_unlock_irqrestore(&irq->lock, flags);
+	if (trigger)
+		kvmarm_eventfd_signal(trigger);
 	return IRQ_HANDLED;
 }
 
@@ -139,6 +153,7 @@ static void vfio_platform_irq_free_trigger(struct vfio_platform_irq *irq)
 
 	if (!irq->trigger)
 		return;
+	mutex_lock(&irq->trigger_lock);
 	spin_lock_irqsave(&irq->lock, flags);
 	if (irq->level && !irq->masked)
 		disable_irq_nosync(irq->hwirq);
@@ -147,6 +162,7 @@ static void vfio_platform_irq_free_trigger(struct vfio_platform_irq *irq)
 	trigger = irq->trigger;
 	irq->trigger = NULL;
 	spin_unlock_irqrestore(&irq->lock, flags);
+	mutex_unlock(&irq->trigger_lock);
 	free_irq(irq->hwirq, irq);
 	eventfd_ctx_put(trigger);
 }
@@ -169,9 +185,11 @@ static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,
 			irq->index, fd);
 		return PTR_ERR(trigger);
 	}
+	mutex_lock(&irq->trigger_lock);
 	spin_lock_irqsave(&irq->lock, flags);
 	irq->trigger = trigger;
 	spin_unlock_irqrestore(&irq->lock, flags);
+	mutex_unlock(&irq->trigger_lock);
 
 	/* A masked level interrupt must not fire before it is unmasked. */
 	irq_set_status_flags(irq->hwirq, IRQ_NOAUTOEN);
@@ -181,9 +199,11 @@ static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,
 	if (ret) {
 		dev_err(vdev->dev, "IRQ %u: request_irq(%d) failed: %d\n",
 			irq->index, irq->hwirq, ret);
+		mutex_lock(&irq->trigger_lock);
 		spin_lock_irqsave(&irq->lock, flags);
 		irq->trigger = NULL;
 		spin_unlock_irqrestore(&irq->lock, flags);
+		mutex_unlock(&irq->trigger_lock);
 		eventfd_ctx_put(trigger);
 		return ret;
 	}
@@ -316,6 +336,7 @@ int vfio_platform_irq_init(struct vfio_platform_device *vdev)
 		irq->index = i;
 		irq->hwirq = hwirq;
 		spin_lock_init(&irq->lock);
+		mutex_init(&irq->trigger_lock);
 		irq->level = !!(irq_get_trigger_type(hwirq) &
 				IRQ_TYPE_LEVEL_MASK);
 		irq->flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE;
@@ -333,8 +354,10 @@ void vfio_platform_irq_cleanup(struct vfio_platform_device *vdev)
 {
 	unsigned int i;
 
-	for (i = 0; i < vdev->num_irqs; i++)
+	for (i = 0; i < vdev->num_irqs; i++) {
+		mutex_destroy(&vdev->irqs[i].trigger_lock);
 		kfree(vdev->irqs[i].name);
+	}
 	kfree(vdev->irqs);
 	vdev->irqs = NULL;
 	vdev->num_irqs = 0;

@@ -47,6 +47,7 @@ struct vfio_platform_irq {
 	u32			flags;		/* VFIO_IRQ_INFO_* */
 	bool			level;
 	spinlock_t		lock;		/* masked, pending */
+	struct mutex		trigger_lock;	/* @trigger vs signalling */
 	bool			masked;
 	bool			pending;	/* edge fired while masked */
 	bool			requested;
