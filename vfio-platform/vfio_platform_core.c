@@ -26,13 +26,14 @@
 /*
  * Devices that cannot master DMA, so that passing them without an IOMMU is
  * safe, by their most specific compatible.  More can be named with the
- * dma_less module parameter.
+ * dma_less module parameter.  Not the SP805 watchdog: its reset output
+ * usually resets the whole machine, so a guest that owns it can reset the
+ * host at any time; only the administrator can decide to allow that.
  */
 static const char * const dma_less_builtin[] = {
 	"arm,pl031",	/* PrimeCell RTC */
 	"arm,pl061",	/* PrimeCell GPIO */
 	"arm,pl011",	/* PrimeCell UART (DMA only through a separate DMAC) */
-	"arm,sp805",	/* watchdog */
 	"arm,sp804",	/* dual timer */
 	"gpio-keys",
 };
@@ -474,6 +475,8 @@ static long vfio_platform_ioctl(struct vfio_device *core, unsigned int cmd,
  * One device access of @size bytes (1, 2 or 4) at @io, under the memory
  * lock.  No access is wider than 32 bits: 64-bit accesses to a 32-bit
  * peripheral can raise an SError, and nothing tells which take them.
+ * @val holds the bytes in the device's (little-endian) order, as the
+ * region's file offsets do, on either kind of CPU.
  */
 static void vfio_platform_access(struct vfio_platform_device *vdev,
 				 void __iomem *io, size_t size, u32 *val,
@@ -489,15 +492,15 @@ static void vfio_platform_access(struct vfio_platform_device *vdev,
 		break;
 	case 2:
 		if (write)
-			writew(*val, io);
+			writew(le16_to_cpu((__force __le16)*val), io);
 		else
-			*val = readw(io);
+			*val = (__force u16)cpu_to_le16(readw(io));
 		break;
 	default:
 		if (write)
-			writel(*val, io);
+			writel(le32_to_cpu((__force __le32)*val), io);
 		else
-			*val = readl(io);
+			*val = (__force u32)cpu_to_le32(readl(io));
 		break;
 	}
 	up_read(&vdev->memory_lock);
@@ -585,17 +588,18 @@ static ssize_t vfio_platform_rw(struct vfio_platform_device *vdev,
 
 		if (write) {
 			if (vfio_platform_copy_in(&val, buf + done, sz))
-				return done ? done : -EFAULT;
+				break;
 			vfio_platform_access(vdev, io + pos, sz, &val, true);
 		} else {
 			vfio_platform_access(vdev, io + pos, sz, &val, false);
 			if (vfio_platform_copy_out(buf + done, val, sz))
-				return done ? done : -EFAULT;
+				break;
 		}
 		done += sz;
 	}
+	/* What reached the device counts, also when a copy then faulted. */
 	*ppos += done;
-	return done;
+	return done ? done : -EFAULT;
 }
 
 static ssize_t vfio_platform_read(struct vfio_device *core, char __user *buf,
@@ -797,6 +801,28 @@ static int vfio_platform_regions_init(struct vfio_platform_device *vdev)
 	return 0;
 }
 
+/*
+ * A reset through a reset controller or ACPI may hold the device in reset
+ * for a while; accesses then raise an SError.  Where the kernel cannot zap
+ * userspace mappings around it (before 6.10), the regions of such a device
+ * are read/write only, so that every access waits for the reset.
+ */
+static void vfio_platform_regions_check_mmap(struct vfio_platform_device *vdev)
+{
+	unsigned int i;
+
+	if (kvmarm_vfio_can_zap() || (!vdev->rstc && !vdev->acpi_reset))
+		return;
+	for (i = 0; i < vdev->num_regions; i++) {
+		if (!(vdev->regions[i].flags & VFIO_REGION_INFO_FLAG_MMAP))
+			continue;
+		vdev->regions[i].flags &= ~VFIO_REGION_INFO_FLAG_MMAP;
+		dev_info(vdev->dev,
+			 "region %u: read/write only, as this kernel cannot unmap it around a reset\n",
+			 i);
+	}
+}
+
 /**
  * vfio_platform_probe_common() - set up and register a bound device
  * @vdev: allocated with vfio_alloc_device() and the operations
@@ -828,6 +854,7 @@ int vfio_platform_probe_common(struct vfio_platform_device *vdev,
 	ret = vfio_platform_reset_init(vdev);
 	if (ret)
 		return ret;
+	vfio_platform_regions_check_mmap(vdev);
 	if (!vfio_platform_has_reset(vdev) && READ_ONCE(reset_required)) {
 		dev_err(dev,
 			"no reset for this device (reset controller, ACPI _RST or a built-in handler): refusing passthrough, as userspace could hand it back running (vfio_platform reset_required=0 admits it)\n");

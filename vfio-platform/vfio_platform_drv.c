@@ -35,7 +35,11 @@ static int vfio_plat_get_irq(struct vfio_platform_device *vdev,
 {
 	struct platform_device *pdev = to_platform_device(vdev->dev);
 
-	if (i >= platform_irq_count(pdev))
+	int n = platform_irq_count(pdev);
+
+	if (n < 0)
+		return n;
+	if (i >= n)
 		return -ENOENT;
 	return platform_get_irq_optional(pdev, i);
 }

@@ -81,22 +81,49 @@ static void vfio_platform_irq_unmask(struct vfio_platform_irq *irq)
  * in atomic context and inside that eventfd's signal, where signalling
  * another eventfd is refused (and the interrupt lost).  An edge to replay
  * is signalled from the virqfd's thread instead.
+ *
+ * An unmask eventfd signalled from hard-IRQ context was signalled by this
+ * driver's own handler: the same eventfd is the trigger, or a chain of
+ * interrupts leads back to it.  Unmasking there would let a level line
+ * that is still asserted fire again at once, forever, without the CPU
+ * ever leaving hard-IRQ context; the thread unmasks instead.  KVM's
+ * resamplefd signals from task context and keeps the fast path.
  */
 static int vfio_platform_unmask_handler(void *opaque, void *unused)
+{
+	struct vfio_platform_irq *irq = opaque;
+	unsigned long flags;
+	bool thread = false;
+
+	spin_lock_irqsave(&irq->lock, flags);
+	if (in_hardirq()) {
+		irq->unmask_deferred = true;
+		thread = true;
+	} else if (vfio_platform_irq_unmask_locked(irq)) {
+		irq->replay = true;
+		thread = true;
+	}
+	spin_unlock_irqrestore(&irq->lock, flags);
+	return thread;
+}
+
+static void vfio_platform_unmask_thread(void *opaque, void *unused)
 {
 	struct vfio_platform_irq *irq = opaque;
 	unsigned long flags;
 	bool replay;
 
 	spin_lock_irqsave(&irq->lock, flags);
-	replay = vfio_platform_irq_unmask_locked(irq);
+	if (irq->unmask_deferred) {
+		irq->unmask_deferred = false;
+		if (vfio_platform_irq_unmask_locked(irq))
+			irq->replay = true;
+	}
+	replay = irq->replay;
+	irq->replay = false;
 	spin_unlock_irqrestore(&irq->lock, flags);
-	return replay;
-}
-
-static void vfio_platform_unmask_thread(void *opaque, void *unused)
-{
-	vfio_platform_irq_signal(opaque);
+	if (replay)
+		vfio_platform_irq_signal(irq);
 }
 
 static int vfio_platform_mask_handler(void *opaque, void *unused)
@@ -192,10 +219,8 @@ static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,
 	mutex_unlock(&irq->trigger_lock);
 
 	/* A masked level interrupt must not fire before it is unmasked. */
-	irq_set_status_flags(irq->hwirq, IRQ_NOAUTOEN);
-	ret = request_irq(irq->hwirq, vfio_platform_irq_handler, 0, irq->name,
-			  irq);
-	irq_clear_status_flags(irq->hwirq, IRQ_NOAUTOEN);
+	ret = request_irq(irq->hwirq, vfio_platform_irq_handler,
+			  IRQF_NO_AUTOEN, irq->name, irq);
 	if (ret) {
 		dev_err(vdev->dev, "IRQ %u: request_irq(%d) failed: %d\n",
 			irq->index, irq->hwirq, ret);
@@ -311,17 +336,23 @@ void vfio_platform_irq_release_all(struct vfio_platform_device *vdev)
 		vfio_platform_irq_free_trigger(irq);
 		irq->masked = false;
 		irq->pending = false;
+		irq->unmask_deferred = false;
+		irq->replay = false;
 	}
 	mutex_unlock(&vdev->igate);
 }
 
 int vfio_platform_irq_init(struct vfio_platform_device *vdev)
 {
-	unsigned int i, n = 0;
+	unsigned int i, n;
 	int hwirq;
 
-	while (vdev->get_irq(vdev, n) > 0)
-		n++;
+	/* -ENOENT past the last one; any other error (deferral) is fatal. */
+	for (n = 0; (hwirq = vdev->get_irq(vdev, n)) != -ENOENT; n++) {
+		if (hwirq <= 0)
+			return dev_err_probe(vdev->dev, hwirq ? hwirq : -EINVAL,
+					     "cannot get interrupt %u\n", n);
+	}
 	if (!n)
 		return 0;
 	vdev->irqs = kcalloc(n, sizeof(*vdev->irqs), GFP_KERNEL);

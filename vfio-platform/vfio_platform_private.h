@@ -50,6 +50,8 @@ struct vfio_platform_irq {
 	struct mutex		trigger_lock;	/* @trigger vs signalling */
 	bool			masked;
 	bool			pending;	/* edge fired while masked */
+	bool			unmask_deferred; /* to the unmask thread */
+	bool			replay;		/* pending edge, to signal */
 	bool			requested;
 	char			*name;
 	struct eventfd_ctx	*trigger;

@@ -9,6 +9,7 @@
 #include <linux/acpi.h>
 #include <linux/delay.h>
 #include <linux/io.h>
+#include <linux/iopoll.h>
 #include <linux/of.h>
 #include <linux/reset.h>
 
@@ -62,10 +63,15 @@ static int vfio_platform_reset_pl061(struct vfio_platform_device *vdev)
 	return 0;
 }
 
-/* PrimeCell PL011 UART: disabled, interrupts masked and cleared. */
+/*
+ * PrimeCell PL011 UART: disabled, interrupts masked and cleared, out of
+ * the integration-test mode in which a guest could drive its outputs.
+ */
 #define PL011_CR	0x30
 #define PL011_IMSC	0x38
 #define PL011_ICR	0x44
+#define PL011_ITCR	0x80
+#define PL011_ITOP	0x88
 
 static int vfio_platform_reset_pl011(struct vfio_platform_device *vdev)
 {
@@ -73,6 +79,8 @@ static int vfio_platform_reset_pl011(struct vfio_platform_device *vdev)
 
 	if (!io)
 		return -ENOMEM;
+	writel(0, io + PL011_ITCR);
+	writel(0, io + PL011_ITOP);
 	writel(0, io + PL011_IMSC);
 	writel(0, io + PL011_CR);
 	writel(0x7ff, io + PL011_ICR);
@@ -81,13 +89,16 @@ static int vfio_platform_reset_pl011(struct vfio_platform_device *vdev)
 
 /*
  * SP805 watchdog: unlocked, counting and reset output stopped, interrupt
- * cleared, load value back to its reset value, locked again.  A guest
- * that armed it and left must not reset the host.
+ * cleared, out of the integration-test mode (in which the outputs follow
+ * a register, not the counter), load value back to its reset value,
+ * locked again.  A guest that armed it and left must not reset the host.
  */
 #define SP805_LOAD	0x000
 #define SP805_CONTROL	0x008
 #define SP805_INTCLR	0x00c
 #define SP805_LOCK	0xc00
+#define SP805_ITCR	0xf00
+#define SP805_ITOP	0xf04
 #define SP805_UNLOCK_KEY 0x1acce551
 
 static int vfio_platform_reset_sp805(struct vfio_platform_device *vdev)
@@ -98,18 +109,25 @@ static int vfio_platform_reset_sp805(struct vfio_platform_device *vdev)
 		return -ENOMEM;
 	writel(SP805_UNLOCK_KEY, io + SP805_LOCK);
 	writel(0, io + SP805_CONTROL);
+	writel(0, io + SP805_ITOP);
+	writel(0, io + SP805_ITCR);
 	writel(1, io + SP805_INTCLR);
 	writel(0xffffffff, io + SP805_LOAD);
 	writel(0, io + SP805_LOCK);
 	return 0;
 }
 
-/* SP804 dual timer: both timers stopped, control at its reset value. */
+/*
+ * SP804 dual timer: both timers stopped, control at its reset value,
+ * interrupts cleared, out of the integration-test mode.
+ */
 #define SP804_TIMER2	0x20
 #define SP804_LOAD	0x00
 #define SP804_CONTROL	0x08
 #define SP804_INTCLR	0x0c
 #define SP804_CONTROL_RESET 0x20	/* interrupt enabled, timer off */
+#define SP804_ITCR	0xf00
+#define SP804_ITOP	0xf04
 
 static int vfio_platform_reset_sp804(struct vfio_platform_device *vdev)
 {
@@ -118,6 +136,8 @@ static int vfio_platform_reset_sp804(struct vfio_platform_device *vdev)
 
 	if (!io)
 		return -ENOMEM;
+	writel(0, io + SP804_ITOP);
+	writel(0, io + SP804_ITCR);
 	for (t = 0; t <= SP804_TIMER2; t += SP804_TIMER2) {
 		writel(SP804_CONTROL_RESET, io + t + SP804_CONTROL);
 		writel(1, io + t + SP804_INTCLR);
@@ -126,26 +146,31 @@ static int vfio_platform_reset_sp804(struct vfio_platform_device *vdev)
 	return 0;
 }
 
-/* virtio-mmio: writing zero to the status register resets the device. */
+/*
+ * virtio-mmio: writing zero to the status register resets the device,
+ * which is done when the register reads zero again.
+ */
 #define VIRTIO_MMIO_STATUS_REG	0x070
 
 static int vfio_platform_reset_virtio_mmio(struct vfio_platform_device *vdev)
 {
 	void __iomem *io = vfio_platform_region_map(vdev, 0);
+	u32 status;
 
 	if (!io)
 		return -ENOMEM;
 	writel(0, io + VIRTIO_MMIO_STATUS_REG);
-	return 0;
+	return readl_poll_timeout(io + VIRTIO_MMIO_STATUS_REG, status, !status,
+				  10, 100 * USEC_PER_MSEC);
 }
 
+/* By the device's most specific compatible, as for DMA-less admission. */
 static const struct vfio_platform_reset_handler reset_handlers[] = {
 	{ "arm,pl031", PL031_ICR + 4, vfio_platform_reset_pl031 },
 	{ "arm,pl061", PL061_AFSEL + 4, vfio_platform_reset_pl061 },
-	{ "arm,pl011", PL011_ICR + 4, vfio_platform_reset_pl011 },
-	{ "arm,sp805", SP805_LOCK + 4, vfio_platform_reset_sp805 },
-	{ "arm,sp804", SP804_TIMER2 + SP804_INTCLR + 4,
-	  vfio_platform_reset_sp804 },
+	{ "arm,pl011", PL011_ITOP + 4, vfio_platform_reset_pl011 },
+	{ "arm,sp805", SP805_ITOP + 4, vfio_platform_reset_sp805 },
+	{ "arm,sp804", SP804_ITOP + 4, vfio_platform_reset_sp804 },
 	{ "virtio,mmio", VIRTIO_MMIO_STATUS_REG + 4,
 	  vfio_platform_reset_virtio_mmio },
 };
@@ -210,12 +235,43 @@ static bool vfio_platform_reset_shared(struct device *dev)
 }
 #endif
 
+/*
+ * The register handler for the device's most specific compatible, if its
+ * region 0 holds the registers the handler writes.  Kept also when the
+ * device has a reset controller or ACPI _RST, to fall back on.
+ */
+static void vfio_platform_reset_handler_init(struct vfio_platform_device *vdev)
+{
+	const struct vfio_platform_reset_handler *h;
+	struct device *dev = vdev->dev;
+	const char *compat;
+	unsigned int i;
+
+	if (!dev->of_node || !vdev->num_regions ||
+	    of_property_read_string_index(dev->of_node, "compatible", 0,
+					  &compat))
+		return;
+	for (i = 0; i < ARRAY_SIZE(reset_handlers); i++) {
+		h = &reset_handlers[i];
+		if (strcmp(compat, h->compat))
+			continue;
+		if (vdev->regions[0].size < h->min_size) {
+			dev_warn(dev,
+				 "region 0 has %pa bytes, the %s reset writes up to %#llx: no reset\n",
+				 &vdev->regions[0].size, h->compat,
+				 (unsigned long long)h->min_size);
+			return;
+		}
+		vdev->reset_handler = h;
+		return;
+	}
+}
+
 int vfio_platform_reset_init(struct vfio_platform_device *vdev)
 {
 	struct device *dev = vdev->dev;
-	const struct vfio_platform_reset_handler *h;
-	unsigned int i;
 
+	vfio_platform_reset_handler_init(vdev);
 	if (dev->of_node && !vfio_platform_reset_shared(dev)) {
 		vdev->rstc = of_reset_control_array_get_optional_exclusive(dev->of_node);
 		if (IS_ERR(vdev->rstc)) {
@@ -230,28 +286,9 @@ int vfio_platform_reset_init(struct vfio_platform_device *vdev)
 
 #ifdef CONFIG_ACPI
 	if (has_acpi_companion(dev) &&
-	    acpi_has_method(ACPI_HANDLE(dev), "_RST")) {
+	    acpi_has_method(ACPI_HANDLE(dev), "_RST"))
 		vdev->acpi_reset = true;
-		return 0;
-	}
 #endif
-
-	if (!dev->of_node || !vdev->num_regions)
-		return 0;
-	for (i = 0; i < ARRAY_SIZE(reset_handlers); i++) {
-		h = &reset_handlers[i];
-		if (!of_device_is_compatible(dev->of_node, h->compat))
-			continue;
-		if (vdev->regions[0].size < h->min_size) {
-			dev_warn(dev,
-				 "region 0 has %pa bytes, the %s reset writes up to %#llx: no reset\n",
-				 &vdev->regions[0].size, h->compat,
-				 (unsigned long long)h->min_size);
-			return 0;
-		}
-		vdev->reset_handler = h;
-		break;
-	}
 	return 0;
 }
 
@@ -260,35 +297,51 @@ bool vfio_platform_has_reset(struct vfio_platform_device *vdev)
 	return vdev->rstc || vdev->acpi_reset || vdev->reset_handler;
 }
 
+static int vfio_platform_reset_line(struct vfio_platform_device *vdev)
+{
+	int ret = reset_control_reset(vdev->rstc);
+
+	if (ret != -ENOTSUPP)
+		return ret;
+	/* No self-timed reset: pulse the line instead. */
+	ret = reset_control_assert(vdev->rstc);
+	if (ret)
+		return ret;
+	usleep_range(10, 20);
+	return reset_control_deassert(vdev->rstc);
+}
+
+static int vfio_platform_reset_acpi(struct vfio_platform_device *vdev)
+{
+#ifdef CONFIG_ACPI
+	acpi_status st;
+
+	st = acpi_evaluate_object(ACPI_HANDLE(vdev->dev), "_RST", NULL, NULL);
+	if (ACPI_FAILURE(st)) {
+		dev_err(vdev->dev, "ACPI _RST failed: %s\n",
+			acpi_format_exception(st));
+		return -EIO;
+	}
+	return 0;
+#else
+	return -EINVAL;
+#endif
+}
+
 int vfio_platform_do_reset(struct vfio_platform_device *vdev)
 {
-	if (vdev->rstc) {
-		int ret = reset_control_reset(vdev->rstc);
+	int ret = -EINVAL;
 
-		if (ret != -ENOTSUPP)
-			return ret;
-		/* No self-timed reset: pulse the line instead. */
-		ret = reset_control_assert(vdev->rstc);
-		if (ret)
-			return ret;
-		usleep_range(10, 20);
-		return reset_control_deassert(vdev->rstc);
+	if (vdev->rstc)
+		ret = vfio_platform_reset_line(vdev);
+	else if (vdev->acpi_reset)
+		ret = vfio_platform_reset_acpi(vdev);
+	if (ret && vdev->reset_handler) {
+		if (vdev->rstc || vdev->acpi_reset)
+			dev_warn(vdev->dev,
+				 "reset failed (%d): resetting through the registers instead\n",
+				 ret);
+		ret = vdev->reset_handler->reset(vdev);
 	}
-#ifdef CONFIG_ACPI
-	if (vdev->acpi_reset) {
-		acpi_status st;
-
-		st = acpi_evaluate_object(ACPI_HANDLE(vdev->dev), "_RST",
-					  NULL, NULL);
-		if (ACPI_FAILURE(st)) {
-			dev_err(vdev->dev, "ACPI _RST failed: %s\n",
-				acpi_format_exception(st));
-			return -EIO;
-		}
-		return 0;
-	}
-#endif
-	if (vdev->reset_handler)
-		return vdev->reset_handler->reset(vdev);
-	return -EINVAL;
+	return ret;
 }

@@ -690,6 +690,32 @@ TEST_F(rtc, mprotect_follows_region_flags)
 	munmap(p, PAGE);
 }
 
+/*
+ * One eventfd as trigger and unmask: the handler's signal unmasks the
+ * line from hard-IRQ context.  The unmask must leave that context, or a
+ * line that stays asserted fires again at once, forever, and the CPU
+ * never gets out: here the test must still run and clear the alarm.
+ */
+TEST_F_TIMEOUT(rtc, same_eventfd_trigger_and_unmask, 120)
+{
+	self->map = map_rtc(self->v.device);
+	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, vfio_irq_eventfd(self->v.device, 0,
+				      VFIO_IRQ_SET_ACTION_TRIGGER, self->efd));
+	ASSERT_EQ(0, vfio_irq_eventfd(self->v.device, 0,
+				      VFIO_IRQ_SET_ACTION_UNMASK, self->efd));
+	arm_alarm(self->map, 1);
+	ASSERT_LT(0, wait_event(self->efd, 5000)) TH_LOG("alarm IRQ never came");
+	usleep(500 * 1000);
+	mmio_wr(self->map, RTC_IMSC, 0);
+	clear_alarm(self->map);
+	usleep(200 * 1000);
+	wait_event(self->efd, 10);
+	EXPECT_EQ(0, wait_event(self->efd, 500)) TH_LOG("still firing after clear");
+	ASSERT_EQ(0, vfio_set_irq(self->v.device, 0, VFIO_IRQ_SET_DATA_NONE |
+				  VFIO_IRQ_SET_ACTION_UNMASK, 0, NULL, 0));
+}
+
 TEST_F(rtc, reset)
 {
 	self->map = map_rtc(self->v.device);
@@ -1102,7 +1128,10 @@ TEST(dma_less_matches_most_specific_compatible)
 	ASSERT_EQ(0, sysfs_read(RESET_REQUIRED_PARAM, reset_required,
 				sizeof(reset_required)));
 	ASSERT_EQ(0, sysfs_write(DMA_LESS_PARAM, "kvmarm,test-uart"));
+	/* Its reset is not the PL011's either (most specific compatible). */
+	ASSERT_EQ(0, sysfs_write(RESET_REQUIRED_PARAM, "N"));
 	ret = vfio_bind("platform", VENDOR_UART_DEV, "vfio-platform");
+	sysfs_write(RESET_REQUIRED_PARAM, reset_required);
 	sysfs_write(DMA_LESS_PARAM, "\n");
 	ASSERT_EQ(0, ret) TH_LOG("dma_less did not admit it: %s", strerror(-ret));
 	EXPECT_TRUE(kmsg_has(VENDOR_UART_DEV
