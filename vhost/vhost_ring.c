@@ -14,6 +14,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -100,14 +101,22 @@ void vhr_work_init(struct vhr_work *work, vhr_work_fn_t fn)
  */
 bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work)
 {
-	struct vhr_worker *w = dev->worker;
+	struct vhr_worker *w;
 	unsigned long flags;
-	bool queued;
+	bool queued = false;
 
+	/*
+	 * The worker is woken after its lock is dropped: the read side keeps
+	 * it (and its task) alive until then, vhr_dev_cleanup() waits.
+	 */
+	rcu_read_lock();
+	w = rcu_dereference(dev->worker);
 	if (!w)
-		return false;
-	if (test_and_set_bit(VHR_WORK_QUEUED, &work->flags))
-		return true;
+		goto out;
+	if (test_and_set_bit(VHR_WORK_QUEUED, &work->flags)) {
+		queued = true;
+		goto out;
+	}
 	spin_lock_irqsave(&w->lock, flags);
 	queued = !w->killed;
 	if (queued)
@@ -117,6 +126,8 @@ bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work)
 		kvmarm_worker_wake(w->task);
 	else
 		clear_bit(VHR_WORK_QUEUED, &work->flags);
+out:
+	rcu_read_unlock();
 	return queued;
 }
 
@@ -129,7 +140,14 @@ bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work)
  */
 bool vhr_worker_killed(struct vhr_dev *dev)
 {
-	return dev->worker && READ_ONCE(dev->worker->killed);
+	struct vhr_worker *w;
+	bool killed;
+
+	rcu_read_lock();
+	w = rcu_dereference(dev->worker);
+	killed = w && READ_ONCE(w->killed);
+	rcu_read_unlock();
+	return killed;
 }
 
 /* The worker thread's body: run what is queued; false if nothing was. */
@@ -281,7 +299,7 @@ int vhr_dev_init(struct vhr_dev *dev, const char *name,
 
 	mutex_init(&dev->mutex);
 	dev->mm = NULL;
-	dev->worker = NULL;
+	RCU_INIT_POINTER(dev->worker, NULL);
 	dev->mem = NULL;
 	dev->vqs = vqs;
 	dev->nvqs = nvqs;
@@ -356,7 +374,7 @@ static long vhr_dev_set_owner(struct vhr_dev *dev)
 		goto err_free;
 	}
 	w->task = task;
-	dev->worker = w;
+	rcu_assign_pointer(dev->worker, w);
 	kvmarm_worker_start(task);
 	return 0;
 
@@ -392,6 +410,7 @@ void vhr_dev_stop(struct vhr_dev *dev)
  */
 void vhr_dev_cleanup(struct vhr_dev *dev)
 {
+	struct vhr_worker *w;
 	int i;
 
 	for (i = 0; i < dev->nvqs; i++) {
@@ -402,10 +421,14 @@ void vhr_dev_cleanup(struct vhr_dev *dev)
 		vhr_vq_reset(vq);
 		mutex_unlock(&vq->mutex);
 	}
-	if (dev->worker) {
-		kvmarm_worker_stop(dev->worker->task);
-		kfree(dev->worker);
-		dev->worker = NULL;
+	w = rcu_dereference_protected(dev->worker,
+				      lockdep_is_held(&dev->mutex));
+	if (w) {
+		/* No waker may still be using the task (vhr_work_queue()). */
+		RCU_INIT_POINTER(dev->worker, NULL);
+		synchronize_rcu();
+		kvmarm_worker_stop(w->task);
+		kfree(w);
 	}
 	if (dev->log_ctx)
 		eventfd_ctx_put(dev->log_ctx);

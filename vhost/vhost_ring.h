@@ -111,7 +111,7 @@ struct vhr_virtqueue {
 struct vhr_dev {
 	struct mutex mutex;		/* owner, memory, features, log */
 	struct mm_struct *mm;		/* owner's, NULL before SET_OWNER */
-	struct vhr_worker *worker;
+	struct vhr_worker __rcu *worker;	/* freed after a grace period */
 	struct vhr_mem *mem;
 	struct vhr_virtqueue **vqs;
 	int nvqs;

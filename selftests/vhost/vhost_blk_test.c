@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -941,6 +942,88 @@ TEST_F_TIMEOUT(blk, teardown_with_io_in_flight, 120)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
 	/* The fixture's device still works. */
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 3, VIRTIO_BLK_T_IN, 0,
+					   buf, 4096));
+}
+
+/* Kick every vring of @b until @stop, from a thread or a process. */
+struct kicker {
+	struct vblk *b;
+	bool *stop;
+};
+
+static void *kick_loop(void *arg)
+{
+	struct kicker *k = arg;
+	uint64_t one = 1;
+	unsigned int q;
+
+	while (!__atomic_load_n(k->stop, __ATOMIC_RELAXED))
+		for (q = 0; q < k->b->nvq; q++)
+			if (write(k->b->vq[q].kick, &one, sizeof(one)) < 0)
+				return NULL;
+	return NULL;
+}
+
+/*
+ * Kicks from many threads, and from another process holding the kick
+ * eventfds, while the owner closes the device or is killed: every kick
+ * that races with the teardown wakes the worker before it is freed or
+ * not at all.  (A use-after-free shows with KASAN; here, the host must
+ * survive and the processes end.)
+ */
+TEST_F_TIMEOUT(blk, kicks_race_with_teardown, 300)
+{
+	uint8_t *buf = vblk_alloc(&self->b, 4096, 4096);
+	int round, status, i;
+	pid_t owner;
+
+	for (round = 0; round < 16; round++) {
+		owner = fork();
+		ASSERT_LE(0, owner);
+		if (!owner) {
+			static bool stop;
+			struct kicker k;
+			pthread_t t[4];
+			struct vblk b2;
+			pid_t other;
+
+			if (start_io(&b2, self->backing, 16))
+				_exit(1);
+			k.b = &b2;
+			k.stop = &stop;
+			other = fork();
+			if (!other) {
+				/* Keeps the kick eventfds, not the device. */
+				close(b2.fd);
+				alarm(5);
+				kick_loop(&k);
+				_exit(0);
+			}
+			for (i = 0; i < 4; i++)
+				pthread_create(&t[i], NULL, kick_loop, &k);
+			usleep(1000 * (rnd() % 20));
+			if (round & 1)
+				pause();	/* killed */
+			close(b2.fd);	/* closed while kicked */
+			__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
+			for (i = 0; i < 4; i++)
+				pthread_join(t[i], NULL);
+			kill(other, SIGKILL);
+			waitpid(other, NULL, 0);
+			_exit(0);
+		}
+		if (round & 1) {
+			usleep(1000 * (5 + rnd() % 20));
+			kill(owner, SIGKILL);
+		}
+		ASSERT_EQ(owner, waitpid(owner, &status, 0));
+		if (!(round & 1))
+			EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	/* Reap the kickers the killed owners left behind (alarm). */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 3, VIRTIO_BLK_T_IN, 0,
 					   buf, 4096));
 }
