@@ -520,11 +520,15 @@ static long vhr_set_memory(struct vhr_dev *dev, void __user *argp)
 	}
 	sort(mem->regions, mem->nregions, sizeof(mem->regions[0]),
 	     vhr_region_cmp, NULL);
+	/* By last byte: a region may end at 2^64, where gpa + size is 0. */
 	for (i = 1; i < mem->nregions; i++) {
 		struct vhr_mem_region *p = &mem->regions[i - 1];
 
-		if (p->gpa + p->size > mem->regions[i].gpa)
+		if (p->gpa + p->size - 1 >= mem->regions[i].gpa) {
+			pr_err("%s: memory regions at %#llx and %#llx overlap\n",
+			       dev->name, p->gpa, mem->regions[i].gpa);
 			goto inval;
+		}
 	}
 
 	/* Swap under every vring's lock: no descriptor walk sees both. */

@@ -817,6 +817,61 @@ TEST(bad_ioctls)
 	unlink(BACKING);
 }
 
+/*
+ * Memory regions at the top of the guest-physical address space: one may
+ * end exactly at 2^64; one whose end wraps is refused, and so is one that
+ * overlaps a region ending at 2^64.
+ */
+TEST(mem_table_end_of_address_space)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[2];
+	} mem = {};
+	void *area;
+	int fd;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER));
+	area = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+
+	/* Ends at 2^64: fine. */
+	mem.m.nregions = 1;
+	mem.r[0].guest_phys_addr = -(2ull << 20);
+	mem.r[0].memory_size = 2 << 20;
+	mem.r[0].userspace_addr = (uintptr_t)area;
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	/* Wraps past 2^64. */
+	mem.r[0].memory_size = (2 << 20) + 4096;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EINVAL, errno);
+	/* Inside one that ends at 2^64. */
+	mem.m.nregions = 2;
+	mem.r[0].memory_size = 2 << 20;
+	mem.r[1].guest_phys_addr = -(1ull << 20);
+	mem.r[1].memory_size = 4096;
+	mem.r[1].userspace_addr = (uintptr_t)area + (3 << 20);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EINVAL, errno);
+	/* The same, listed the other way round. */
+	mem.r[1] = mem.r[0];
+	mem.r[0].guest_phys_addr = -(1ull << 20);
+	mem.r[0].memory_size = 4096;
+	mem.r[0].userspace_addr = (uintptr_t)area + (3 << 20);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EINVAL, errno);
+	/* Right below it: fine. */
+	mem.r[0].guest_phys_addr = -(3ull << 20);
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	close(fd);
+	munmap(area, 4 << 20);
+}
+
 TEST(dirty_log)
 {
 	struct vblk_opts o = {
