@@ -1159,6 +1159,12 @@ bool vhr_vq_is_ready(struct vhr_virtqueue *vq)
 	return vq->desc && vq->avail && vq->used && vq->kick;
 }
 
+/* Does the vring serve requests: backend, addresses and kick eventfd. */
+static bool vhr_vq_running(struct vhr_virtqueue *vq)
+{
+	return vq->private_data && vhr_vq_is_ready(vq);
+}
+
 /* ioctls */
 
 static long vhr_set_log_base(struct vhr_dev *dev, void __user *argp)
@@ -1320,7 +1326,9 @@ static int vhr_get_eventfd(void __user *argp, struct eventfd_ctx **ctx,
  * @cmd:  VHOST_SET/GET_VRING_*
  * @argp: its argument; starts with the vring index
  *
- * NUM, ADDR and BASE are refused with -EBUSY while the vring has a backend.
+ * NUM, ADDR and BASE are refused with -EBUSY while the vring runs: it has
+ * the device's backend and its addresses and kick eventfd.  A vring that
+ * gets the last of these while the backend is attached starts then.
  *
  * Return: the result, or -ENOIOCTLCMD for ioctls it does not handle.
  */
@@ -1359,7 +1367,7 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 	mutex_lock(&vq->mutex);
 	switch (cmd) {
 	case VHOST_SET_VRING_NUM:
-		if (vq->private_data) {
+		if (vhr_vq_running(vq)) {
 			ret = -EBUSY;
 			break;
 		}
@@ -1374,10 +1382,17 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 		vq->num = s.num;
 		break;
 	case VHOST_SET_VRING_ADDR:
-		ret = vq->private_data ? -EBUSY : vhr_set_vring_addr(vq, argp);
+		if (vhr_vq_running(vq)) {
+			ret = -EBUSY;
+			break;
+		}
+		ret = vhr_set_vring_addr(vq, argp);
+		/* Buffers may be waiting already. */
+		if (!ret && vhr_vq_running(vq))
+			vhr_work_queue(dev, &vq->poll_work);
 		break;
 	case VHOST_SET_VRING_BASE:
-		if (vq->private_data) {
+		if (vhr_vq_running(vq)) {
 			ret = -EBUSY;
 			break;
 		}

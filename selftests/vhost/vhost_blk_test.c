@@ -433,6 +433,45 @@ TEST(backend_errors)
 	unlink(BACKING);
 }
 
+/*
+ * Attaching starts the vrings that have their addresses and kick eventfd;
+ * the others can be set up afterwards (as the uAPI header says) and start
+ * then, while the running ones refuse changes.
+ */
+TEST(vring_set_up_after_attach)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	struct vhost_vring_state s = { .index = 0, .num = 16 };
+	uint8_t *buf;
+	struct vblk b;
+	int fd;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = make_backing(BACKING, 1 << 20, O_RDWR);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(-1, ioctl(b.fd, VHOST_SET_VRING_NUM, &s));
+	EXPECT_EQ(EBUSY, errno);
+	ASSERT_EQ(0, vblk_add_vq(&b, 1, 16)) TH_LOG("%s", vblk_err);
+	ASSERT_EQ(0, vblk_add_vq(&b, 5, 32)) TH_LOG("%s", vblk_err);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 1, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 5, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	s.index = 5;
+	EXPECT_EQ(-1, ioctl(b.fd, VHOST_SET_VRING_NUM, &s));
+	EXPECT_EQ(EBUSY, errno);
+	vblk_close(&b);
+	close(fd);
+	unlink(BACKING);
+}
+
 /* Writes land on their sector even if the backend fd is O_APPEND. */
 TEST(append_backend_writes_in_place)
 {
@@ -796,6 +835,11 @@ TEST(bad_ioctls)
 	EXPECT_EQ(EBADF, errno);
 	backing = make_backing(BACKING, 1 << 20, O_RDWR);
 	ASSERT_LE(0, backing);
+	/* Vring 0 has its addresses; with a kick eventfd it runs. */
+	f.fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, f.fd);
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_VRING_KICK, &f));
+	close(f.fd);
 	f.fd = backing;
 	EXPECT_EQ(0, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
 	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
