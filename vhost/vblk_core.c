@@ -396,7 +396,11 @@ bool vblk_req_start(struct vblk_req *req, struct vblk_disk *disk, u32 type,
 
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
-		req->used_len = req->in_len;
+		/*
+		 * Data and status, if it succeeds: at most VBLK_MAX_BYTES + 1,
+		 * but @in_len is the driver's and may not fit the used length.
+		 */
+		req->used_len = min_t(size_t, req->in_len, U32_MAX);
 		if (!vblk_rw(req, file, sector, false))
 			return false;
 		break;

@@ -28,8 +28,9 @@
 #include "vhost_ring.h"
 
 #define VHOST_BLK_MAX_VQS	16
-/* Requests a vring may start in one turn of the worker. */
+/* Requests, and bytes, a vring may start in one turn of the worker. */
 #define VHOST_BLK_WEIGHT	256
+#define VHOST_BLK_BYTE_WEIGHT	SZ_16M
 /* Requests of at most this many iovecs and no dirty log are recycled. */
 #define VHOST_BLK_CACHED_IOV	8
 
@@ -273,10 +274,12 @@ static void vhost_blk_fail(struct vhr_virtqueue *vq, int head,
 /*
  * Handle one chain: @out readable iovecs (header, then data for writes),
  * @in writable ones (data for reads, then the status byte).
+ *
+ * Return: the chain's bytes, for the vring's weight.
  */
-static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
-				 unsigned int out, unsigned int in,
-				 unsigned int nlog)
+static size_t vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
+				   unsigned int out, unsigned int in,
+				   unsigned int nlog)
 {
 	struct vhr_virtqueue *vq = &bvq->vq;
 	struct vhost_blk *blk = bvq->blk;
@@ -294,13 +297,13 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
 		vhr_vq_err(vq, "vring %u: request %d without header or status\n",
 			   vq->index, head);
 		vhost_blk_fail(vq, head, out, in);
-		return;
+		return out_len + in_len;
 	}
 
 	req = vhost_blk_req_alloc(bvq, out + in, nlog);
 	if (!req) {
 		vhost_blk_fail(vq, head, out, in);
-		return;
+		return out_len + in_len;
 	}
 	memcpy(req->iov, vq->iov, (out + in) * sizeof(struct iovec));
 	req->log = (struct vhr_log *)(req->iov + out + in);
@@ -319,7 +322,7 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
 		req->req.status = VIRTIO_BLK_S_IOERR;
 		req->req.used_len = 1;
 		vhost_blk_req_done(req);
-		return;
+		return out_len + in_len;
 	}
 
 	/* Data to the driver goes to the writable buffers but the status. */
@@ -336,6 +339,7 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
 	if (vblk_req_start(&req->req, &blk->disk, type, sector))
 		vhost_blk_req_done(req);
 	/* else it completes through vhost_blk_complete() */
+	return out_len + in_len;
 }
 
 static void vhost_blk_handle_kick(struct vhr_work *work)
@@ -343,8 +347,9 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 	struct vhr_virtqueue *vq = container_of(work, struct vhr_virtqueue,
 						poll_work);
 	struct vhost_blk_vq *bvq = to_bvq(vq);
-	unsigned int out, in, nlog, n;
+	unsigned int out, in, nlog, n = 0;
 	struct blk_plug plug;
+	size_t bytes = 0;
 	int head;
 
 	mutex_lock(&vq->mutex);
@@ -352,12 +357,8 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 		goto out;
 	vhr_disable_notify(vq);
 	blk_start_plug(&plug);
-	for (n = 0;; n++) {
-		if (n == VHOST_BLK_WEIGHT) {
-			/* The other vrings and the completions get a turn. */
-			vhr_work_queue(&bvq->blk->dev, &vq->poll_work);
-			break;
-		}
+	/* The other vrings and the completions get a turn. */
+	while (!vhr_exceeds_weight(vq, n, bytes)) {
 		head = vhr_get_vq_desc(vq, vq->iov, VHR_MAX_IOV, &out, &in,
 				       vhr_logging(vq) ? vq->log : NULL, &nlog);
 		if (head < 0)
@@ -371,7 +372,8 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 		}
 		if (!vhr_logging(vq))
 			nlog = 0;
-		vhost_blk_handle_req(bvq, head, out, in, nlog);
+		bytes += vhost_blk_handle_req(bvq, head, out, in, nlog);
+		n++;
 	}
 	blk_finish_plug(&plug);
 	vhr_signal(vq);	/* only if anything was used */
@@ -577,6 +579,7 @@ static int vhost_blk_open(struct inode *inode, struct file *f)
 		blk->vq_ptrs[i] = &blk->vqs[i].vq;
 	ret = vhr_dev_init(&blk->dev, "vhost-blk", blk->vq_ptrs,
 			   VHOST_BLK_MAX_VQS, VHOST_BLK_FEATURES,
+			   VHOST_BLK_WEIGHT, VHOST_BLK_BYTE_WEIGHT,
 			   vhost_blk_handle_kick);
 	if (ret) {
 		kvfree(blk);

@@ -286,6 +286,9 @@ static void vhr_vq_reset(struct vhr_virtqueue *vq)
  * @vqs:         the vrings, embedded in the device's own structures
  * @nvqs:        how many
  * @features:    features offered (device features and VHR_FEATURES)
+ * @weight:      requests a vring may start in one turn of the worker
+ * @byte_weight: bytes a vring may start in one turn (see
+ *               vhr_exceeds_weight())
  * @handle_kick: run on the worker when a vring is kicked; its work is
  *               &vhr_virtqueue.poll_work
  *
@@ -293,6 +296,7 @@ static void vhr_vq_reset(struct vhr_virtqueue *vq)
  */
 int vhr_dev_init(struct vhr_dev *dev, const char *name,
 		 struct vhr_virtqueue **vqs, int nvqs, u64 features,
+		 unsigned int weight, size_t byte_weight,
 		 vhr_work_fn_t handle_kick)
 {
 	int i;
@@ -310,6 +314,8 @@ int vhr_dev_init(struct vhr_dev *dev, const char *name,
 	dev->log_ctx = NULL;
 	dev->name = name;
 	dev->max_mem_regions = 64;
+	dev->weight = weight;
+	dev->byte_weight = byte_weight;
 
 	for (i = 0; i < nvqs; i++) {
 		struct vhr_virtqueue *vq = vqs[i];
@@ -1157,6 +1163,29 @@ void vhr_disable_notify(struct vhr_virtqueue *vq)
 bool vhr_vq_is_ready(struct vhr_virtqueue *vq)
 {
 	return vq->desc && vq->avail && vq->used && vq->kick;
+}
+
+/**
+ * vhr_exceeds_weight() - has a vring had its share of this turn
+ * @vq:    the vring, locked
+ * @reqs:  requests it started in this turn of the worker
+ * @bytes: their bytes (data and headers)
+ *
+ * A vring that started its weight of requests or of bytes ends its turn:
+ * its kick work is queued again, behind the other vrings' and the
+ * completions', as upstream's vhost_exceeds_weight() does.
+ *
+ * Return: true if the handler must stop now.
+ */
+bool vhr_exceeds_weight(struct vhr_virtqueue *vq, unsigned int reqs,
+			size_t bytes)
+{
+	struct vhr_dev *dev = vq->dev;
+
+	if (reqs < dev->weight && bytes < dev->byte_weight)
+		return false;
+	vhr_work_queue(dev, &vq->poll_work);
+	return true;
 }
 
 /* Does the vring serve requests: backend, addresses and kick eventfd. */

@@ -122,10 +122,13 @@ struct vhr_dev {
 	struct eventfd_ctx *log_ctx;
 	const char *name;
 	unsigned int max_mem_regions;
+	unsigned int weight;		/* requests per vring per turn */
+	size_t byte_weight;		/* bytes per vring per turn */
 };
 
 int vhr_dev_init(struct vhr_dev *dev, const char *name,
 		 struct vhr_virtqueue **vqs, int nvqs, u64 features,
+		 unsigned int weight, size_t byte_weight,
 		 vhr_work_fn_t handle_kick);
 long vhr_dev_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp);
 long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd,
@@ -153,6 +156,8 @@ int vhr_log_write(struct vhr_virtqueue *vq, struct vhr_log *log,
 int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
 		      unsigned int n);
 bool vhr_vq_is_ready(struct vhr_virtqueue *vq);
+bool vhr_exceeds_weight(struct vhr_virtqueue *vq, unsigned int reqs,
+			size_t bytes);
 
 static inline bool vhr_has_feature(struct vhr_virtqueue *vq, int bit)
 {

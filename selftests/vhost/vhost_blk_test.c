@@ -552,6 +552,64 @@ TEST(discard_and_write_zeroes_without_fallocate)
 	EXPECT_EQ(0, umount(dir));
 }
 
+/*
+ * A read of 257 MiB (257 indirect descriptors of the same 1 MiB buffer)
+ * on a sparse 512 MiB backing is more than one request may move: it
+ * fails alone with IOERR and a used length of 1, and the queue goes on.
+ */
+TEST(oversized_request_fails_alone)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	struct vring_desc *t, *d;
+	struct vblk_req r;
+	uint8_t *big;
+	uint32_t len;
+	unsigned int i;
+	struct vblk b;
+	int fd;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = make_backing(BACKING, 512 << 20, O_RDWR);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	big = vblk_alloc(&b, 1 << 20, 4096);
+	t = vblk_alloc(&b, 259 * sizeof(*t), 16);
+	ASSERT_TRUE(big && t);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	r.hdr->type = VIRTIO_BLK_T_IN;
+	r.hdr->sector = 0;
+	*r.status = 0xff;
+	t[0] = (struct vring_desc){ vblk_gpa(&b, r.hdr), 16,
+				    VRING_DESC_F_NEXT, 1 };
+	for (i = 1; i <= 257; i++)
+		t[i] = (struct vring_desc){ vblk_gpa(&b, big), 1 << 20,
+					    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+					    i + 1 };
+	t[258] = (struct vring_desc){ vblk_gpa(&b, r.status), 1,
+				      VRING_DESC_F_WRITE, 0 };
+	d = b.vq[0].desc;
+	d[0] = (struct vring_desc){ vblk_gpa(&b, t), 259 * sizeof(*t),
+				    VRING_DESC_F_INDIRECT, 0 };
+	b.vq[0].chain_len[0] = 1;
+	b.vq[0].num_free--;
+	b.vq[0].free_head = 1;
+	b.vq[0].avail->ring[0] = 0;
+	b.vq[0].avail_idx++;
+	vblk_notify(&b, 0);
+	for (i = 0; i < 100 && vblk_get_used(&b, 0, NULL, &len); i++)
+		vblk_wait(&b, 0, 100);
+	ASSERT_GT(100, i) TH_LOG("request not completed");
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *r.status);
+	EXPECT_EQ(1, len);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 0, big,
+					   1 << 20));
+	vblk_close(&b);
+	close(fd);
+	unlink(BACKING);
+}
+
 /* Hostile rings: queue 0 is attacked, queue 1 must keep serving. */
 FIXTURE(hostile) {
 	struct vblk b;
@@ -1125,6 +1183,42 @@ TEST_F_TIMEOUT(blk, kicks_race_with_teardown, 300)
 		;
 	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 3, VIRTIO_BLK_T_IN, 0,
 					   buf, 4096));
+}
+
+/*
+ * A vring's turn of the worker ends after 16 MiB, not only after 256
+ * requests: with 64 reads of 4 MiB (served from the page cache, so done
+ * in the turn) queued on queue 0 and then a 4 KiB read on queue 1, the
+ * small read completes while most of the big ones still wait.
+ */
+TEST_F_TIMEOUT(blk, turn_ends_after_its_bytes, 120)
+{
+	struct vblk_req *big = vblk_alloc(&self->b, 64 * sizeof(*big), 64);
+	uint8_t *buf = vblk_alloc(&self->b, 4 << 20, 4096);
+	struct vblk_req *small = vblk_alloc(&self->b, sizeof(*small), 64);
+	uint16_t used;
+	unsigned int i;
+
+	ASSERT_TRUE(big && buf && small);
+	ASSERT_EQ(0, vblk_req_init(&self->b, small));
+	for (i = 0; i < 64; i++) {
+		ASSERT_EQ(0, vblk_req_init(&self->b, &big[i]));
+		ASSERT_EQ(0, vblk_submit(&self->b, 0, &big[i], VIRTIO_BLK_T_IN,
+					 0, buf, 4 << 20, 1, true));
+	}
+	ASSERT_EQ(0, vblk_submit(&self->b, 1, small, VIRTIO_BLK_T_IN, 8, buf,
+				 4096, 1, false));
+	vblk_notify(&self->b, 0);
+	vblk_notify(&self->b, 1);
+	ASSERT_EQ(0, vblk_complete(&self->b, 1, small, 20000));
+	used = __atomic_load_n(&self->b.vq[0].used->idx, __ATOMIC_ACQUIRE);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *small->status);
+	EXPECT_GT(48, used) TH_LOG("%u big reads done before the small one",
+				   used);
+	for (i = 0; i < 64; i++) {
+		ASSERT_EQ(0, vblk_complete(&self->b, 0, &big[i], 20000));
+		EXPECT_EQ(VIRTIO_BLK_S_OK, *big[i].status);
+	}
 }
 
 #define NULLB_CFS	"/sys/kernel/config/nullb/"
