@@ -271,13 +271,12 @@ static int vblk_slow_op(struct file *file, u32 type, loff_t off,
 /*
  * A flush of a file, a discard or a write-zeroes: the file system or the
  * block layer does them synchronously, for as long as they take.  They
- * run here, on vblk_wq, so that the front-end goes on with the other
- * requests of every queue.  No guest memory is touched; the submitter's
+ * run on vblk_wq, so that the front-end goes on with the other requests
+ * of every queue.  No guest memory is touched; the submitter's
  * credentials and blkio cgroup apply, as if it ran there.
  */
-static void vblk_slow_work(struct work_struct *work)
+static void vblk_slow_run(struct vblk_req *req)
 {
-	struct vblk_req *req = container_of(work, struct vblk_req, slow.work);
 	struct cgroup_subsys_state *blkcg = req->slow.blkcg;
 	const struct cred *cred = req->slow.cred, *old;
 	struct file *file = req->disk->file;
@@ -303,10 +302,38 @@ static void vblk_slow_work(struct work_struct *work)
 	vblk_complete(req, ret);
 }
 
+/*
+ * The slow requests of one disk, one at a time and in order: a guest
+ * cannot fill the workqueue, which every disk shares, with its own.
+ * Completing the last one may free the disk, so it is not touched after.
+ */
+static void vblk_slow_work(struct work_struct *work)
+{
+	struct vblk_disk *disk = container_of(work, struct vblk_disk,
+					      slow_work);
+	struct vblk_req *req;
+	bool last;
+
+	do {
+		spin_lock(&disk->slow_lock);
+		req = list_first_entry(&disk->slow_list, struct vblk_req,
+				       slow.entry);
+		list_del(&req->slow.entry);
+		last = list_empty(&disk->slow_list);
+		if (last)
+			disk->slow_running = false;
+		spin_unlock(&disk->slow_lock);
+		vblk_slow_run(req);
+		cond_resched();
+	} while (!last);
+}
+
 /* Queue @req, of @type, for vblk_slow_work(). */
 static void vblk_slow(struct vblk_req *req, u32 type, loff_t off, loff_t len,
 		      bool unmap)
 {
+	bool start;
+
 	req->len = 0;
 	req->slow.type = type;
 	req->slow.off = off;
@@ -318,8 +345,13 @@ static void vblk_slow(struct vblk_req *req, u32 type, loff_t off, loff_t len,
 #else
 	req->slow.blkcg = NULL;
 #endif
-	INIT_WORK(&req->slow.work, vblk_slow_work);
-	queue_work(vblk_wq, &req->slow.work);
+	spin_lock(&req->disk->slow_lock);
+	list_add_tail(&req->slow.entry, &req->disk->slow_list);
+	start = !req->disk->slow_running;
+	req->disk->slow_running = true;
+	spin_unlock(&req->disk->slow_lock);
+	if (start)
+		queue_work(vblk_wq, &req->disk->slow_work);
 }
 
 /*
@@ -367,6 +399,19 @@ static int vblk_get_id(struct vblk_req *req, struct file *file)
 	req->used_len = n + 1;
 	return 0;
 }
+
+/**
+ * vblk_disk_init() - prepare the core's part of a disk
+ * @disk: the disk, before its first request
+ */
+void vblk_disk_init(struct vblk_disk *disk)
+{
+	spin_lock_init(&disk->slow_lock);
+	INIT_LIST_HEAD(&disk->slow_list);
+	INIT_WORK(&disk->slow_work, vblk_slow_work);
+	disk->slow_running = false;
+}
+EXPORT_SYMBOL_GPL(vblk_disk_init);
 
 /**
  * vblk_req_start() - run a request on a backing

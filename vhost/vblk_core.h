@@ -45,12 +45,23 @@ struct vblk_req;
  * @complete: called when a request that vblk_req_start() queued has
  *	finished, with @req->ret set, in any context (interrupt included);
  *	the front-end calls vblk_req_end() later, where it may sleep.
+ * @slow_lock: protects @slow_list and @slow_running
+ * @slow_list: requests waiting for vblk_slow_work(), in order
+ * @slow_work: runs them, one at a time for the disk
+ * @slow_running: @slow_work is queued or running
+ *
+ * The front-end sets @file, @ro, @id_prefix and @complete; vblk_disk_init()
+ * the rest, which is the core's.
  */
 struct vblk_disk {
 	struct file *file;
 	bool ro;
 	const char *id_prefix;
 	void (*complete)(struct vblk_req *req);
+	spinlock_t slow_lock;		/* @slow_list, @slow_running */
+	struct list_head slow_list;
+	struct work_struct slow_work;
+	bool slow_running;
 };
 
 /**
@@ -76,7 +87,7 @@ struct vblk_req {
 	union {
 		struct kiocb iocb;
 		struct {
-			struct work_struct work;
+			struct list_head entry;
 			const struct cred *cred;
 			struct cgroup_subsys_state *blkcg;
 			loff_t off;
@@ -110,6 +121,7 @@ static inline int vblk_req_data_dir(u32 type)
 	       READ : WRITE;
 }
 
+void vblk_disk_init(struct vblk_disk *disk);
 bool vblk_req_start(struct vblk_req *req, struct vblk_disk *disk, u32 type,
 		    u64 sector);
 void vblk_req_end(struct vblk_req *req);

@@ -50,6 +50,7 @@ struct vhost_blk_vq {
 	struct llist_head done;
 	struct llist_head free;		/* recycled requests */
 	atomic_t inflight;
+	bool throttled;			/* a ring's worth in flight; vq mutex */
 };
 
 struct vhost_blk {
@@ -171,6 +172,10 @@ static void vhost_blk_done_work(struct vhr_work *work)
 		vhost_blk_req_done(req);
 	}
 	vhr_signal(&bvq->vq);
+	if (bvq->throttled && atomic_read(&bvq->inflight) < bvq->vq.num) {
+		bvq->throttled = false;
+		vhr_work_queue(&bvq->blk->dev, &bvq->vq.poll_work);
+	}
 	mutex_unlock(&bvq->vq.mutex);
 }
 
@@ -359,6 +364,15 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 	blk_start_plug(&plug);
 	/* The other vrings and the completions get a turn. */
 	while (!vhr_exceeds_weight(vq, n, bytes)) {
+		/*
+		 * A driver has at most a ring of requests in flight, unless it
+		 * publishes heads again before they are used: then the vring
+		 * waits for completions (vhost_blk_done_work()).
+		 */
+		if (atomic_read(&bvq->inflight) >= vq->num) {
+			bvq->throttled = true;
+			break;
+		}
 		head = vhr_get_vq_desc(vq, vq->iov, VHR_MAX_IOV, &out, &in,
 				       vhr_logging(vq) ? vq->log : NULL, &nlog);
 		if (head < 0)
@@ -597,6 +611,7 @@ static int vhost_blk_open(struct inode *inode, struct file *f)
 	init_waitqueue_head(&blk->inflight_wq);
 	blk->disk.id_prefix = "vhost-blk";
 	blk->disk.complete = vhost_blk_complete;
+	vblk_disk_init(&blk->disk);
 	f->private_data = blk;
 	return 0;
 }

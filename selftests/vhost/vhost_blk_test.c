@@ -7,6 +7,7 @@
  * errors, hostile rings and ioctls, the dirty log, and teardown with I/O in
  * flight.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1347,6 +1348,175 @@ static void read_behind(struct __test_metadata *_metadata, struct vblk *b,
 static const char *const slow_disk[] = {
 	"size", "64", "irqmode", "2", "completion_nsec", "200000000", NULL
 };
+
+/* Requests in flight in the block device at @node: reads + writes. */
+static int bdev_inflight(const char *node)
+{
+	unsigned int rd, wr;
+	char path[64];
+	struct stat st;
+	FILE *f;
+	int ret;
+
+	if (stat(node, &st))
+		return -errno;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/inflight",
+		 major(st.st_rdev), minor(st.st_rdev));
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ret = fscanf(f, "%u %u", &rd, &wr) == 2 ? (int)(rd + wr) : -EIO;
+	fclose(f);
+	return ret;
+}
+
+/*
+ * A driver that publishes the same head again and again, with requests
+ * that take 500 ms: the device takes no more than a ring's worth (8) at a
+ * time, then the rest as they complete.
+ */
+TEST(inflight_bounded_by_ring_size)
+{
+	static const char *const slow[] = {
+		"size", "64", "irqmode", "2", "completion_nsec", "500000000",
+		NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 8, .arena_size = 1 << 20,
+			       .features = FEATURES };
+	const char *node = "/tmp/vhostcap-nullb";
+	struct vring_desc *d;
+	struct vblk_vq *vq;
+	struct vblk_req r;
+	struct vblk b;
+	uint8_t *buf;
+	int fd, i, n;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = nullb_open("vhostcap", node, slow);
+	if (fd == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	vq = &b.vq[0];
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	r.hdr->type = VIRTIO_BLK_T_IN;
+	r.hdr->sector = 0;
+	d = vq->desc;
+	d[0] = (struct vring_desc){ vblk_gpa(&b, r.hdr), 16,
+				    VRING_DESC_F_NEXT, 1 };
+	d[1] = (struct vring_desc){ vblk_gpa(&b, buf), 4096,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
+	d[2] = (struct vring_desc){ vblk_gpa(&b, r.status), 1,
+				    VRING_DESC_F_WRITE, 0 };
+	/*
+	 * Two rings' worth of head 0, each published when the device took
+	 * the one before.
+	 */
+	for (n = 0; n < 2; n++) {
+		for (i = 0; i < 8; i++)
+			vq->avail->ring[vq->avail_idx++ % 8] = 0;
+		vblk_notify(&b, 0);
+		usleep(150000);
+	}
+	n = bdev_inflight(node);
+	EXPECT_LE(1, n);
+	EXPECT_GE(8, n) TH_LOG("%d requests in flight on a ring of 8", n);
+	for (i = 0; i < 100 && __atomic_load_n(&vq->used->idx,
+					       __ATOMIC_ACQUIRE) != 16; i++)
+		usleep(50000);
+	EXPECT_EQ(16, vq->used->idx);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_EQ(0, err_count(&b, 0));
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostcap", node));
+}
+
+/* Workqueue workers now running a work of workqueue @wq ("+@wq"). */
+static int busy_workers(const char *wq)
+{
+	char path[300], comm[64], *plus;
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+	FILE *f;
+
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, "kworker/", 8)) {
+			comm[strcspn(comm, "\n")] = 0;
+			plus = strchr(comm, '+');
+			n += plus && !strcmp(plus + 1, wq);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Slow requests (here discards, on a disk that takes 300 ms for each) of
+ * one device run one at a time: of four sent together, one is in the disk
+ * and one worker of the shared workqueue is busy with them (not one per
+ * request, all but one waiting for the device), and all succeed.
+ */
+TEST(slow_requests_bounded_per_device)
+{
+	static const char *const slow[] = {
+		"size", "64", "memory_backed", "1", "discard", "1",
+		"irqmode", "2", "completion_nsec", "300000000", NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	const char *node = "/tmp/vhostslow-nullb";
+	struct virtio_blk_discard_write_zeroes *seg;
+	struct vblk_req *r;
+	struct vblk b;
+	int fd, i, n;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = nullb_open("vhostslow", node, slow);
+	if (fd == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	r = vblk_alloc(&b, 4 * sizeof(*r), 64);
+	seg = vblk_alloc(&b, 4 * sizeof(*seg), 16);
+	ASSERT_TRUE(r && seg);
+	for (i = 0; i < 4; i++) {
+		seg[i].sector = 8 * i;
+		seg[i].num_sectors = 8;
+		seg[i].flags = 0;
+		ASSERT_EQ(0, vblk_req_init(&b, &r[i]));
+		ASSERT_EQ(0, vblk_submit(&b, 0, &r[i], VIRTIO_BLK_T_DISCARD,
+					 0, &seg[i], sizeof(seg[i]), 1, false));
+	}
+	vblk_kick(&b, 0);
+	usleep(150000);
+	n = bdev_inflight(node);
+	EXPECT_EQ(1, n) TH_LOG("%d slow requests in the disk at once", n);
+	n = busy_workers("vblk");
+	EXPECT_EQ(1, n) TH_LOG("%d workers busy with one device", n);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, vblk_complete(&b, 0, &r[i], 5000));
+		EXPECT_EQ(VIRTIO_BLK_S_OK, *r[i].status);
+	}
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostslow", node));
+}
 
 /*
  * The owner is killed while its requests sit in a slow disk (null_blk,
