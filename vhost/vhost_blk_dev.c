@@ -418,23 +418,47 @@ static void vhost_blk_reap_orphans(struct vhost_blk_vq *bvq)
 		vhost_blk_req_free(req);
 }
 
-/* Wait until every request of @bvq has completed. */
-static void vhost_blk_wait_vq(struct vhost_blk_vq *bvq)
+/*
+ * Wait until every request of @bvq has completed; if @intr, a signal ends
+ * the wait early.
+ *
+ * Return: 0, or -ERESTARTSYS when interrupted.
+ */
+static int vhost_blk_wait_vq(struct vhost_blk_vq *bvq, bool intr)
 {
+	int ret;
+
 	for (;;) {
 		vhost_blk_reap_orphans(bvq);
 		if (!atomic_read(&bvq->inflight))
-			return;
-		wait_event(bvq->blk->inflight_wq,
-			   !atomic_read(&bvq->inflight) ||
-			   vhost_blk_has_orphans(bvq));
+			return 0;
+		if (!intr) {
+			wait_event(bvq->blk->inflight_wq,
+				   !atomic_read(&bvq->inflight) ||
+				   vhost_blk_has_orphans(bvq));
+			continue;
+		}
+		ret = wait_event_interruptible(bvq->blk->inflight_wq,
+					       !atomic_read(&bvq->inflight) ||
+					       vhost_blk_has_orphans(bvq));
+		if (ret)
+			return ret;
 	}
 }
 
-static void vhost_blk_drain_vq(struct vhost_blk_vq *bvq)
+/*
+ * For GET_VRING_BASE: the requests of a vring complete before its base
+ * is read.  A driver may keep one pending for as long as it likes (or the
+ * backing may never answer), so the VMM's thread waits interruptibly.
+ */
+static int vhost_blk_drain_vq(struct vhost_blk_vq *bvq)
 {
-	vhost_blk_wait_vq(bvq);
+	int ret = vhost_blk_wait_vq(bvq, true);
+
+	if (ret)
+		return ret;
 	vhr_dev_flush(&bvq->blk->dev);
+	return 0;
 }
 
 /*
@@ -447,7 +471,7 @@ static void vhost_blk_drain(struct vhost_blk *blk)
 	int i;
 
 	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
-		vhost_blk_wait_vq(&blk->vqs[i]);
+		vhost_blk_wait_vq(&blk->vqs[i], false);
 	vhr_dev_flush(&blk->dev);
 	synchronize_rcu();
 }
@@ -564,12 +588,16 @@ static long vhost_blk_ioctl(struct file *f, unsigned int cmd,
 		if (s.index >= VHOST_BLK_MAX_VQS)
 			break;
 		/* Against RESET_OWNER, which frees the worker. */
-		mutex_lock(&blk->dev.mutex);
+		if (mutex_lock_interruptible(&blk->dev.mutex))
+			return -ERESTARTSYS;
+		ret = 0;
 		if (!vhr_dev_check_owner(&blk->dev)) {
 			idx = array_index_nospec(s.index, VHOST_BLK_MAX_VQS);
-			vhost_blk_drain_vq(&blk->vqs[idx]);
+			ret = vhost_blk_drain_vq(&blk->vqs[idx]);
 		}
 		mutex_unlock(&blk->dev.mutex);
+		if (ret)
+			return ret;
 		break;
 	}
 

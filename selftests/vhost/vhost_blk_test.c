@@ -1518,6 +1518,69 @@ TEST(slow_requests_bounded_per_device)
 	EXPECT_EQ(0, nullb_remove("vhostslow", node));
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * GET_VRING_BASE waits for the vring's requests, which a driver (or the
+ * backing) may keep pending for as long as it likes: a signal ends the
+ * wait with EINTR.  Here a read takes 4 s and SIGALRM comes after 1 s.
+ * Once the read is done, the base is read.
+ */
+TEST_F_TIMEOUT(blk, get_vring_base_interruptible, 60)
+{
+	static const char *const slow[] = {
+		"size", "64", "irqmode", "2", "completion_nsec", "4000000000",
+		NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 8, .arena_size = 1 << 20,
+			       .features = FEATURES };
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct vhost_vring_state s = { .index = 0 };
+	const char *node = "/tmp/vhostbase-nullb";
+	struct timespec t0;
+	struct vblk_req r;
+	struct vblk b;
+	uint8_t *buf;
+	double t;
+	int fd, ret;
+
+	fd = nullb_open("vhostbase", node, slow);
+	if (fd == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, buf, 4096, 1,
+				 false));
+	vblk_kick(&b, 0);
+	usleep(200000);		/* the read waits in null_blk */
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	alarm(1);
+	ret = ioctl(b.fd, VHOST_GET_VRING_BASE, &s);
+	t = elapsed(&t0);
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_GT(2.5, t) TH_LOG("GET_VRING_BASE returned after %.2f s", t);
+
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 10000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_EQ(0, ioctl(b.fd, VHOST_GET_VRING_BASE, &s));
+	EXPECT_EQ(1, s.num);
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostbase", node));
+}
+
 /*
  * The owner is killed while its requests sit in a slow disk (null_blk,
  * 200 ms per request): the kill completes, the requests that finish later
