@@ -31,7 +31,7 @@
 /* Requests, and bytes, a vring may start in one turn of the worker. */
 #define VHOST_BLK_WEIGHT	256
 #define VHOST_BLK_BYTE_WEIGHT	SZ_16M
-/* Requests of at most this many iovecs and no dirty log are recycled. */
+/* Requests of at most this many iovecs are recycled. */
 #define VHOST_BLK_CACHED_IOV	8
 
 #define VHOST_BLK_FEATURES	(VHR_FEATURES | VBLK_FEATURES)
@@ -70,9 +70,7 @@ struct vhost_blk_req {
 	u16 nr_in;
 	bool cached;			/* goes back to bvq->free */
 	u8 __user *status_ptr;
-	unsigned int nr_log;
-	struct vhr_log *log;
-	struct iovec iov[];		/* then the log ranges */
+	struct iovec iov[];
 };
 
 static struct vhost_blk_vq *to_bvq(struct vhr_virtqueue *vq)
@@ -83,20 +81,19 @@ static struct vhost_blk_vq *to_bvq(struct vhr_virtqueue *vq)
 /* Completion */
 
 /*
- * A request for @niov iovecs and @nlog dirty-log ranges, charged to the
- * owner's memory cgroup.  Small ones are recycled per vring, as many as
- * were once in flight together, until the backend is detached.  The
- * worker, holding the vring mutex, is the only one taking from that list.
+ * A request for @niov iovecs, charged to the owner's memory cgroup.
+ * Small ones are recycled per vring, as many as were once in flight
+ * together, until the backend is detached.  The worker, holding the vring
+ * mutex, is the only one taking from that list.
  */
 static struct vhost_blk_req *vhost_blk_req_alloc(struct vhost_blk_vq *bvq,
-						 unsigned int niov,
-						 unsigned int nlog)
+						 unsigned int niov)
 {
 	struct vhost_blk_req *req;
 	struct llist_node *node;
 	bool cached = false;
 
-	if (niov <= VHOST_BLK_CACHED_IOV && !nlog) {
+	if (niov <= VHOST_BLK_CACHED_IOV) {
 		cached = true;
 		node = llist_del_first(&bvq->free);
 		if (node)
@@ -105,8 +102,7 @@ static struct vhost_blk_req *vhost_blk_req_alloc(struct vhost_blk_vq *bvq,
 			req = kmalloc(struct_size(req, iov, VHOST_BLK_CACHED_IOV),
 				      GFP_KERNEL_ACCOUNT);
 	} else {
-		req = kmalloc(struct_size(req, iov, niov) +
-			      nlog * sizeof(struct vhr_log), GFP_KERNEL_ACCOUNT);
+		req = kmalloc(struct_size(req, iov, niov), GFP_KERNEL_ACCOUNT);
 	}
 	if (req)
 		req->cached = cached;	/* the rest is vhost_blk_handle_req()'s */
@@ -141,19 +137,34 @@ static void vhost_blk_req_free(struct vhost_blk_req *req)
 		wake_up_all(&bvq->blk->inflight_wq);
 }
 
+/*
+ * Mark the status byte at @status, which the device wrote, in the dirty
+ * log (if logging).
+ */
+static void vhost_blk_log_status(struct vhr_virtqueue *vq, u8 __user *status)
+{
+	struct iovec iov = { .iov_base = status, .iov_len = 1 };
+
+	vhr_log_write_iov(vq, &iov, 1, 1);
+}
+
 static void vhost_blk_req_done(struct vhost_blk_req *req)
 {
 	struct vhost_blk_vq *bvq = req->bvq;
 	struct vhr_virtqueue *vq = &bvq->vq;
 
-	if (put_user(req->req.status, req->status_ptr))
+	if (put_user(req->req.status, req->status_ptr)) {
 		vhr_vq_err(vq, "vring %u: cannot write status of head %u\n",
 			   vq->index, req->head);
-	if (req->nr_log)
-		vhr_log_write(vq, req->log, req->nr_log);
-	else if (unlikely(vhr_logging(vq)))
-		/* Taken before logging began: its buffers count all the same. */
-		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in);
+	} else if (unlikely(vhr_logging(vq))) {
+		/*
+		 * What was written: the data at the start of the writable
+		 * buffers (the used length less the status), and the status.
+		 */
+		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in,
+				  req->req.used_len - 1);
+		vhost_blk_log_status(vq, req->status_ptr);
+	}
 	vhr_add_used(vq, req->head, req->req.used_len);
 	vhost_blk_req_free(req);
 }
@@ -270,6 +281,7 @@ static void vhost_blk_fail(struct vhr_virtqueue *vq, int head,
 	u8 __user *status = vhost_blk_status_ptr(vq->iov, out, in);
 
 	if (status && !put_user(VIRTIO_BLK_S_IOERR, status)) {
+		vhost_blk_log_status(vq, status);
 		vhr_add_used(vq, head, 1);
 		return;
 	}
@@ -283,8 +295,7 @@ static void vhost_blk_fail(struct vhr_virtqueue *vq, int head,
  * Return: the chain's bytes, for the vring's weight.
  */
 static size_t vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
-				   unsigned int out, unsigned int in,
-				   unsigned int nlog)
+				   unsigned int out, unsigned int in)
 {
 	struct vhr_virtqueue *vq = &bvq->vq;
 	struct vhost_blk *blk = bvq->blk;
@@ -305,15 +316,12 @@ static size_t vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
 		return out_len + in_len;
 	}
 
-	req = vhost_blk_req_alloc(bvq, out + in, nlog);
+	req = vhost_blk_req_alloc(bvq, out + in);
 	if (!req) {
 		vhost_blk_fail(vq, head, out, in);
 		return out_len + in_len;
 	}
 	memcpy(req->iov, vq->iov, (out + in) * sizeof(struct iovec));
-	req->log = (struct vhr_log *)(req->iov + out + in);
-	memcpy(req->log, vq->log, nlog * sizeof(struct vhr_log));
-	req->nr_log = nlog;
 	req->bvq = bvq;
 	req->head = head;
 	req->nr_out = out;
@@ -352,7 +360,7 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 	struct vhr_virtqueue *vq = container_of(work, struct vhr_virtqueue,
 						poll_work);
 	struct vhost_blk_vq *bvq = to_bvq(vq);
-	unsigned int out, in, nlog, n = 0;
+	unsigned int out, in, n = 0;
 	struct blk_plug plug;
 	size_t bytes = 0;
 	int head;
@@ -374,7 +382,7 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 			break;
 		}
 		head = vhr_get_vq_desc(vq, vq->iov, VHR_MAX_IOV, &out, &in,
-				       vhr_logging(vq) ? vq->log : NULL, &nlog);
+				       NULL, NULL);
 		if (head < 0)
 			break;		/* reported; the vring stays stopped */
 		if (head == vq->num) {
@@ -384,9 +392,7 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 			}
 			break;
 		}
-		if (!vhr_logging(vq))
-			nlog = 0;
-		bytes += vhost_blk_handle_req(bvq, head, out, in, nlog);
+		bytes += vhost_blk_handle_req(bvq, head, out, in);
 		n++;
 	}
 	blk_finish_plug(&plug);

@@ -329,9 +329,7 @@ int vhr_dev_init(struct vhr_dev *dev, const char *name,
 		vhr_work_init(&vq->poll_work, handle_kick);
 		vq->iov = kmalloc_array(VHR_MAX_IOV, sizeof(*vq->iov),
 					GFP_KERNEL);
-		vq->log = kmalloc_array(VHR_MAX_IOV, sizeof(*vq->log),
-					GFP_KERNEL);
-		if (!vq->iov || !vq->log)
+		if (!vq->iov)
 			goto err;
 		vhr_vq_reset(vq);
 	}
@@ -339,9 +337,7 @@ int vhr_dev_init(struct vhr_dev *dev, const char *name,
 err:
 	for (i = 0; i < nvqs; i++) {
 		kfree(vqs[i]->iov);
-		kfree(vqs[i]->log);
 		vqs[i]->iov = NULL;
-		vqs[i]->log = NULL;
 	}
 	return -ENOMEM;
 }
@@ -456,9 +452,7 @@ void vhr_dev_free(struct vhr_dev *dev)
 
 	for (i = 0; i < dev->nvqs; i++) {
 		kfree(dev->vqs[i]->iov);
-		kfree(dev->vqs[i]->log);
 		dev->vqs[i]->iov = NULL;
-		dev->vqs[i]->log = NULL;
 	}
 }
 
@@ -871,36 +865,72 @@ int vhr_get_vq_desc(struct vhr_virtqueue *vq, struct iovec *iov,
 
 /* Dirty log */
 
-static int vhr_log_set_bit(struct vhr_dev *dev, u64 page)
+/*
+ * Mark guest pages @first to @last, a page of the bitmap at a time: one
+ * pin and mapping for up to 32768 guest pages, and a chance to reschedule
+ * between them.
+ */
+static int vhr_log_pages(struct vhr_dev *dev, u64 first, u64 last)
 {
-	u64 byte = dev->log_base + page / 8;
-	unsigned long uaddr = (unsigned long)byte;
-	struct page *pg;
-	void *base;
-	int ret;
+	while (first <= last) {
+		u64 byte = dev->log_base + first / 8;
+		unsigned long uaddr = (unsigned long)byte;
+		unsigned long bit, n, i;
+		struct page *pg;
+		void *base;
+		int ret;
 
-	if (uaddr != byte)
-		return -EFAULT;
-	ret = pin_user_pages_fast(uaddr & PAGE_MASK, 1, FOLL_WRITE, &pg);
-	if (ret != 1)
-		return ret < 0 ? ret : -EFAULT;
-	base = kmap_local_page(pg);
-	set_bit((uaddr & ~PAGE_MASK) * 8 + page % 8, base);
-	kunmap_local(base);
-	unpin_user_pages_dirty_lock(&pg, 1, true);
+		if (uaddr != byte || byte < dev->log_base)
+			return -EFAULT;
+		bit = (uaddr & ~PAGE_MASK) * 8 + first % 8;
+		n = min_t(u64, last - first + 1, PAGE_SIZE * 8 - bit);
+		ret = pin_user_pages_fast(uaddr & PAGE_MASK, 1, FOLL_WRITE, &pg);
+		if (ret != 1)
+			return ret < 0 ? ret : -EFAULT;
+		base = kmap_local_page(pg);
+		for (i = 0; i < n; i++)
+			set_bit(bit + i, base);
+		kunmap_local(base);
+		unpin_user_pages_dirty_lock(&pg, 1, true);
+		first += n;
+		cond_resched();
+	}
 	return 0;
 }
 
+/* Mark the guest pages of [@gpa, @gpa + @len), which lie in one region. */
 static int vhr_log_range(struct vhr_dev *dev, u64 gpa, u64 len)
 {
-	u64 page;
-	int ret;
-
 	if (!len)
 		return 0;
-	for (page = gpa / VHR_LOG_PAGE; page <= (gpa + len - 1) / VHR_LOG_PAGE;
-	     page++) {
-		ret = vhr_log_set_bit(dev, page);
+	return vhr_log_pages(dev, gpa / VHR_LOG_PAGE,
+			     (gpa + len - 1) / VHR_LOG_PAGE);
+}
+
+/*
+ * Mark the guest pages behind the owner's [@ua, @ua + @len): through every
+ * region that maps them, as two guest addresses may alias the same memory.
+ */
+static int vhr_log_hva(struct vhr_dev *dev, u64 ua, u64 len)
+{
+	struct vhr_mem *mem = dev->mem;
+	u64 last = ua + len - 1;
+	u32 i;
+	int ret;
+
+	if (!len || !mem || last < ua)
+		return 0;
+	for (i = 0; i < mem->nregions; i++) {
+		const struct vhr_mem_region *r = &mem->regions[i];
+		u64 r_last = r->uaddr + r->size - 1;
+		u64 start, end;
+
+		if (ua > r_last || last < r->uaddr)
+			continue;
+		start = max(ua, r->uaddr);
+		end = min(last, r_last);
+		ret = vhr_log_range(dev, r->gpa + (start - r->uaddr),
+				    end - start + 1);
 		if (ret)
 			return ret;
 	}
@@ -908,15 +938,21 @@ static int vhr_log_range(struct vhr_dev *dev, u64 gpa, u64 len)
 }
 
 /**
- * vhr_log_write() - mark guest pages the device wrote, if logging
- * @vq:      the vring
- * @log:     ranges from vhr_get_vq_desc()
- * @log_num: number of ranges
+ * vhr_log_write_iov() - mark the guest pages the device wrote, if logging
+ * @vq:  the vring, locked
+ * @iov: writable buffers from vhr_get_vq_desc(), in the owner's addresses
+ * @n:   number of @iov
+ * @len: bytes written, from the start of @iov
+ *
+ * Called once the bytes are written.  Only the pages behind those bytes
+ * are marked, through every region that maps them.  The buffers are
+ * mapped back through the memory table, so this serves chains taken
+ * before logging began as well.
  *
  * Return: 0 or a negative errno (the log is unusable).
  */
-int vhr_log_write(struct vhr_virtqueue *vq, struct vhr_log *log,
-		  unsigned int log_num)
+int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
+		      unsigned int n, size_t len)
 {
 	struct vhr_dev *dev = vq->dev;
 	unsigned int i;
@@ -924,60 +960,18 @@ int vhr_log_write(struct vhr_virtqueue *vq, struct vhr_log *log,
 
 	if (!vhr_logging(vq) || !dev->log_base_set)
 		return 0;
-	for (i = 0; i < log_num; i++) {
-		ret = vhr_log_range(dev, log[i].gpa, log[i].len);
+	/* The data must be seen before the bits that say it changed. */
+	smp_wmb();
+	for (i = 0; i < n && len; i++) {
+		size_t l = min(len, iov[i].iov_len);
+
+		ret = vhr_log_hva(dev, (u64)(uintptr_t)iov[i].iov_base, l);
 		if (ret) {
 			vhr_vq_err(vq, "vring %u: cannot write the dirty log\n",
 				   vq->index);
 			return ret;
 		}
-	}
-	if (dev->log_ctx)
-		kvmarm_eventfd_signal(dev->log_ctx);
-	return 0;
-}
-
-/**
- * vhr_log_write_iov() - mark the guest pages behind buffers, if logging
- * @vq:  the vring, locked
- * @iov: buffers from vhr_get_vq_desc(), in the owner's address space
- * @n:   number of @iov
- *
- * For a chain taken before logging was turned on, whose guest ranges were
- * not recorded: each buffer (which lies in one region) is mapped back
- * through the memory table.
- *
- * Return: 0 or a negative errno (the log is unusable).
- */
-int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
-		      unsigned int n)
-{
-	struct vhr_dev *dev = vq->dev;
-	struct vhr_mem *mem = dev->mem;
-	unsigned int i, j;
-	int ret;
-
-	if (!vhr_logging(vq) || !dev->log_base_set || !mem)
-		return 0;
-	for (i = 0; i < n; i++) {
-		u64 ua = (u64)(uintptr_t)iov[i].iov_base;
-
-		for (j = 0; j < mem->nregions && iov[i].iov_len; j++) {
-			const struct vhr_mem_region *r = &mem->regions[j];
-			u64 off = ua - r->uaddr;
-
-			if (off >= r->size)
-				continue;
-			ret = vhr_log_range(dev, r->gpa + off,
-					    min_t(u64, iov[i].iov_len,
-						  r->size - off));
-			if (ret) {
-				vhr_vq_err(vq, "vring %u: cannot write the dirty log\n",
-					   vq->index);
-				return ret;
-			}
-			break;
-		}
+		len -= l;
 	}
 	if (dev->log_ctx)
 		kvmarm_eventfd_signal(dev->log_ctx);
@@ -988,6 +982,8 @@ static void vhr_log_used(struct vhr_virtqueue *vq, size_t off, size_t len)
 {
 	if (!vhr_logging(vq) || !vq->log_used || !vq->dev->log_base_set)
 		return;
+	/* The used ring's update must be seen before its log bits. */
+	smp_wmb();
 	if (vhr_log_range(vq->dev, vq->log_addr + off, len))
 		vhr_vq_err(vq, "vring %u: cannot log the used ring\n",
 			   vq->index);

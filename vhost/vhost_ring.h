@@ -104,7 +104,6 @@ struct vhr_virtqueue {
 	bool used_pending;		/* used entries not yet published */
 
 	struct iovec *iov;		/* VHR_MAX_IOV, for the handler */
-	struct vhr_log *log;		/* VHR_MAX_IOV */
 	void *private_data;		/* the device's backend; NULL = stopped */
 };
 
@@ -151,10 +150,8 @@ int vhr_add_used(struct vhr_virtqueue *vq, unsigned int head, u32 len);
 void vhr_signal(struct vhr_virtqueue *vq);
 bool vhr_enable_notify(struct vhr_virtqueue *vq);
 void vhr_disable_notify(struct vhr_virtqueue *vq);
-int vhr_log_write(struct vhr_virtqueue *vq, struct vhr_log *log,
-		  unsigned int log_num);
 int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
-		      unsigned int n);
+		      unsigned int n, size_t len);
 bool vhr_vq_is_ready(struct vhr_virtqueue *vq);
 bool vhr_exceeds_weight(struct vhr_virtqueue *vq, unsigned int reqs,
 			size_t bytes);

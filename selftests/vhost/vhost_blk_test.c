@@ -1043,6 +1043,139 @@ TEST(dirty_log)
 	unlink(BACKING);
 }
 
+static bool page_logged(const uint8_t *bitmap, uint64_t gpa)
+{
+	uint64_t page = gpa / 4096;
+
+	return bitmap[page / 8] & (1 << (page % 8));
+}
+
+/* Guest pages marked in @bitmap from @gpa on, @len bytes long. */
+static unsigned int pages_logged(const uint8_t *bitmap, uint64_t gpa,
+				 uint64_t len)
+{
+	unsigned int n = 0;
+	uint64_t a;
+
+	for (a = gpa & ~4095ull; a < gpa + len; a += 4096)
+		n += page_logged(bitmap, a);
+	return n;
+}
+
+/*
+ * The dirty log marks what the device wrote, and only that: the data
+ * bytes of a read or GET_ID (not the rest of the buffers), the status
+ * byte, also when the request fails or has no header, and every guest
+ * page of memory that two regions alias.
+ */
+TEST(dirty_log_marks_what_is_written)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[2];
+	} mem = {};
+	struct vblk_opts o = {
+		.nvq = 1, .num = 8, .arena_size = 4 << 20,
+		.features = FEATURES | (1ULL << VHOST_F_LOG_ALL),
+		.gpa_base = 1ULL << 30,
+	};
+	const uint64_t alias = 3ULL << 29;	/* a second view of the arena */
+	const size_t bmap = 128 << 10;		/* 4 GiB of guest memory */
+	uint8_t *bitmap, *data, *status;
+	struct vblk_seg segs[2];
+	struct vblk_req r;
+	struct vblk b;
+	uint32_t len;
+	int backing, i;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	backing = make_backing(BACKING, 1 << 20, O_RDWR);
+	ASSERT_LE(0, backing);
+	bitmap = mmap(NULL, bmap, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bitmap);
+	o.log_base = (uintptr_t)bitmap;
+	o.backend_fd = backing;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	data = vblk_alloc(&b, 3 * 4096, 4096);
+	status = vblk_alloc(&b, 1, 4096);	/* a page of its own */
+	ASSERT_TRUE(data && status);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	r.status = status;
+
+	/* A read of 2.5 pages into three: the pages of the 2.5 and status. */
+	memset(bitmap, 0, bmap);
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, data,
+				 2 * 4096 + 512, 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_EQ(3, pages_logged(bitmap, vblk_gpa(&b, data), 3 * 4096));
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
+
+	/* GET_ID writes 20 bytes of a three-page buffer: one page. */
+	memset(bitmap, 0, bmap);
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_GET_ID, 0, data,
+				 3 * 4096 - 1, 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_EQ(1, pages_logged(bitmap, vblk_gpa(&b, data), 3 * 4096));
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
+
+	/* A failed read writes only its status. */
+	memset(bitmap, 0, bmap);
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 1 << 20, data,
+				 3 * 4096, 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *r.status);
+	EXPECT_EQ(0, pages_logged(bitmap, vblk_gpa(&b, data), 3 * 4096));
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
+
+	/* A chain without a header: IOERR in its status, marked too. */
+	memset(bitmap, 0, bmap);
+	*status = 0xff;
+	segs[0].addr = r.hdr;
+	segs[0].len = 8;
+	segs[1].addr = status;
+	segs[1].len = 1;
+	ASSERT_LE(0, vblk_add(&b, 0, segs, 1, 1, false, NULL));
+	vblk_notify(&b, 0);
+	for (i = 0; i < 50 && vblk_get_used(&b, 0, NULL, &len); i++)
+		vblk_wait(&b, 0, 100);
+	ASSERT_GT(50, i) TH_LOG("request not completed");
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *status);
+	EXPECT_EQ(1, len);
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
+
+	/* The arena at a second guest address: a read marks both views. */
+	mem.m.nregions = 2;
+	mem.r[0].guest_phys_addr = b.gpa_base;
+	mem.r[0].memory_size = b.arena_size;
+	mem.r[0].userspace_addr = (uintptr_t)b.arena;
+	mem.r[1] = mem.r[0];
+	mem.r[1].guest_phys_addr = alias;
+	ASSERT_EQ(0, ioctl(b.fd, VHOST_SET_MEM_TABLE, &mem));
+	memset(bitmap, 0, bmap);
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, data, 4096,
+				 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, data)));
+	EXPECT_TRUE(page_logged(bitmap, alias + (data - b.arena)))
+		TH_LOG("the alias of the data is not marked");
+	EXPECT_TRUE(page_logged(bitmap, alias + (status - b.arena)))
+		TH_LOG("the alias of the status is not marked");
+
+	vblk_close(&b);
+	close(backing);
+	munmap(bitmap, bmap);
+	unlink(BACKING);
+}
+
 /* Set up, queue @n reads and leave them to the teardown under test. */
 static int start_io(struct vblk *b, int backing, unsigned int n)
 {
