@@ -620,7 +620,7 @@ static int vhost_blk_open(struct inode *inode, struct file *f)
 	struct vhost_blk *blk;
 	int i, ret;
 
-	blk = kvzalloc(sizeof(*blk), GFP_KERNEL);
+	blk = kvzalloc(sizeof(*blk), GFP_KERNEL_ACCOUNT);
 	if (!blk)
 		return -ENOMEM;
 	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)

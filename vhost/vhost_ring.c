@@ -327,8 +327,9 @@ int vhr_dev_init(struct vhr_dev *dev, const char *name,
 		init_waitqueue_func_entry(&vq->wait, vhr_poll_wakeup);
 		init_poll_funcptr(&vq->table, vhr_poll_func);
 		vhr_work_init(&vq->poll_work, handle_kick);
+		/* The owner's memory cgroup pays for what it opens. */
 		vq->iov = kmalloc_array(VHR_MAX_IOV, sizeof(*vq->iov),
-					GFP_KERNEL);
+					GFP_KERNEL_ACCOUNT);
 		if (!vq->iov)
 			goto err;
 		vhr_vq_reset(vq);
@@ -360,7 +361,7 @@ static long vhr_dev_set_owner(struct vhr_dev *dev)
 	dev->mm = get_task_mm(current);
 	if (!dev->mm)
 		return -EINVAL;
-	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 	if (!w) {
 		ret = -ENOMEM;
 		goto err_mm;
@@ -498,7 +499,8 @@ static long vhr_set_memory(struct vhr_dev *dev, void __user *argp)
 		return -EOPNOTSUPP;
 	if (hdr.nregions > dev->max_mem_regions)
 		return -E2BIG;
-	mem = kvzalloc(struct_size(mem, regions, hdr.nregions), GFP_KERNEL);
+	mem = kvzalloc(struct_size(mem, regions, hdr.nregions),
+		       GFP_KERNEL_ACCOUNT);
 	if (!mem)
 		return -ENOMEM;
 	mem->nregions = hdr.nregions;
