@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/virtio_blk.h>
 #include <linux/workqueue.h>
@@ -387,13 +388,14 @@ static int vblk_discard(struct vblk_req *req, struct file *file, u32 type)
 	return 0;
 }
 
-static int vblk_get_id(struct vblk_req *req, struct file *file)
+/* The id fills its 20 bytes; it is NUL-terminated only when shorter. */
+static int vblk_get_id(struct vblk_req *req)
 {
-	char id[VIRTIO_BLK_ID_BYTES] = {};
-	size_t n = min_t(size_t, req->len, sizeof(id));
+	char id[VIRTIO_BLK_ID_BYTES + 1] = {};
+	size_t n = min_t(size_t, req->len, VIRTIO_BLK_ID_BYTES);
 
-	snprintf(id, sizeof(id), "%s-%llx", req->disk->id_prefix,
-		 (unsigned long long)file_inode(file)->i_ino);
+	snprintf(id, sizeof(id), "%s-%016llx", req->disk->id_prefix,
+		 (unsigned long long)req->disk->id);
 	if (copy_to_iter(id, n, &req->iter) != n)
 		return -EFAULT;
 	req->used_len = n + 1;
@@ -410,6 +412,7 @@ void vblk_disk_init(struct vblk_disk *disk)
 	INIT_LIST_HEAD(&disk->slow_list);
 	INIT_WORK(&disk->slow_work, vblk_slow_work);
 	disk->slow_running = false;
+	disk->id = get_random_u64();
 }
 EXPORT_SYMBOL_GPL(vblk_disk_init);
 
@@ -469,7 +472,7 @@ bool vblk_req_start(struct vblk_req *req, struct vblk_disk *disk, u32 type,
 		req->status = VIRTIO_BLK_S_IOERR;
 		goto done;
 	case VIRTIO_BLK_T_GET_ID:
-		ret = vblk_get_id(req, file);
+		ret = vblk_get_id(req);
 		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		goto done;
 	case VIRTIO_BLK_T_DISCARD:

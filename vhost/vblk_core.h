@@ -41,7 +41,7 @@ struct vblk_req;
  * struct vblk_disk - a backing store and how its requests complete
  * @file: regular file or block device, open for reading at least
  * @ro: refuse writes, discards and write-zeroes (VIRTIO_BLK_S_IOERR)
- * @id_prefix: the GET_ID answer is "<id_prefix>-<inode number in hex>"
+ * @id_prefix: the GET_ID answer is "<id_prefix>-<@id in hex>"
  * @complete: called when a request that vblk_req_start() queued has
  *	finished, with @req->ret set, in any context (interrupt included);
  *	the front-end calls vblk_req_end() later, where it may sleep.
@@ -49,6 +49,8 @@ struct vblk_req;
  * @slow_list: requests waiting for vblk_slow_work(), in order
  * @slow_work: runs them, one at a time for the disk
  * @slow_running: @slow_work is queued or running
+ * @id: a random number of the disk's, for GET_ID: the guest learns
+ *	nothing of the host (an inode number would tell it which file)
  *
  * The front-end sets @file, @ro, @id_prefix and @complete; vblk_disk_init()
  * the rest, which is the core's.
@@ -62,6 +64,7 @@ struct vblk_disk {
 	struct list_head slow_list;
 	struct work_struct slow_work;
 	bool slow_running;
+	u64 id;
 };
 
 /**

@@ -133,8 +133,10 @@ TEST_F(blk, config_features_and_id)
 {
 	struct vhost_blk_config c;
 	struct stat st;
+	struct vblk_opts o = { .nvq = 1, .num = 8, .features = FEATURES };
+	char *id, first[21] = {}, old[21] = {};
+	struct vblk b2;
 	uint64_t feat;
-	char *id, want[21] = {};
 
 	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_BLK_GET_CONFIG, &c));
 	EXPECT_EQ(DISK_SIZE / SECTOR, c.capacity);
@@ -149,13 +151,36 @@ TEST_F(blk, config_features_and_id)
 	EXPECT_TRUE(feat & (1ULL << VHOST_F_LOG_ALL));
 	EXPECT_EQ(FEATURES, self->b.features);
 
+	/*
+	 * GET_ID: "vhost-blk-" and ten hex digits of the device's own, the
+	 * same for every request; not the backing's inode number, which
+	 * would tell the guest about the host, nor anything else of the
+	 * backing's: another device on the same backing answers differently.
+	 */
 	id = vblk_alloc(&self->b, 20, 64);
 	ASSERT_NE(NULL, id);
 	ASSERT_EQ(0, fstat(self->backing, &st));
-	snprintf(want, sizeof(want), "vhost-blk-%lx", (unsigned long)st.st_ino);
+	snprintf(old, sizeof(old), "vhost-blk-%lx", (unsigned long)st.st_ino);
 	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 1, VIRTIO_BLK_T_GET_ID, 0,
 					   id, 20));
-	EXPECT_EQ(0, strncmp(want, id, 20)) TH_LOG("id '%.20s'", id);
+	memcpy(first, id, 20);
+	EXPECT_EQ(0, strncmp("vhost-blk-", first, 10)) TH_LOG("id '%s'", first);
+	EXPECT_EQ(10, strspn(first + 10, "0123456789abcdef"))
+		TH_LOG("id '%s'", first);
+	EXPECT_NE(0, strncmp(first, old, 20))
+		TH_LOG("id '%s' is the inode number", first);
+	memset(id, 0, 20);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 2, VIRTIO_BLK_T_GET_ID, 0,
+					   id, 20));
+	EXPECT_EQ(0, memcmp(first, id, 20));
+	o.backend_fd = self->backing;
+	ASSERT_EQ(0, vblk_open(&b2, &o)) TH_LOG("%s", vblk_err);
+	id = vblk_alloc(&b2, 20, 64);
+	ASSERT_NE(NULL, id);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b2, 0, VIRTIO_BLK_T_GET_ID, 0, id,
+					   20));
+	EXPECT_NE(0, memcmp(first, id, 20)) TH_LOG("both ids '%s'", first);
+	vblk_close(&b2);
 }
 
 #define QD	8
