@@ -105,6 +105,8 @@ static inline void kvmarm_vfio_release_free(struct vfio_device *vdev)
 #endif
 }
 
+/* ---- vhost/: vhost_ring, vhost-blk, vblk_core, vdpa-blk ---- */
+
 /*
  * IOCB_ALLOC_CACHE lets block-device direct I/O take its bio from the
  * per-CPU cache.  Only from 6.2 on may such a bio be freed in interrupt
@@ -258,6 +260,29 @@ static inline void kvmarm_worker_wake(struct kvmarm_worker *w)
 }
 #endif
 
+/*
+ * Is a block device file an exclusive opener (O_EXCL) of its device?
+ * Until 6.5 the file says so in FMODE_EXCL; from 6.9 (block device files)
+ * an exclusive open keeps its holder in file->private_data.
+ */
+static inline bool kvmarm_bdev_file_excl(struct file *file)
+{
+#ifdef FMODE_EXCL
+	return file->f_mode & FMODE_EXCL;
+#else
+	return file->private_data;
+#endif
+}
+
+/* 6.5 gave bd_prepare_to_claim() the holder's operations. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define kvmarm_bd_prepare_to_claim(bdev, holder)			\
+	bd_prepare_to_claim(bdev, holder, NULL)
+#else
+#define kvmarm_bd_prepare_to_claim(bdev, holder)			\
+	bd_prepare_to_claim(bdev, holder)
+#endif
+
 #if IS_ENABLED(CONFIG_VDPA)
 /*
  * 6.18 replaced vdpa_device.dma_dev by a map token (union virtio_map,
@@ -305,5 +330,7 @@ static inline void kvmarm_dev_set_dma_coherent(struct device *dev)
 	dev->dma_coherent = true;
 #endif
 }
+
+/* ---- end of vhost/ ---- */
 
 #endif /* KVMARM_COMPAT_H */

@@ -207,20 +207,38 @@ static int vblk_flush_bdev(struct vblk_req *req, struct file *file)
  * device may deallocate it.  One without discard is not asked: discard is
  * a hint.  (Punching a hole into a block device writes zeroes instead,
  * which devices that can only discard, like thin volumes, refuse.)
+ *
+ * The page cache is the device's, shared with whoever else uses it: as
+ * truncate_bdev_range() does, it is dropped only while the device is
+ * claimed exclusively (by the backend fd's O_EXCL, or for the discard by
+ * @holder).  A device that someone else holds, such as a file system
+ * mounted on it, is not discarded under it (-EBUSY).
  */
-static int vblk_discard_bdev(struct file *file, loff_t off, loff_t len)
+static int vblk_discard_bdev(struct file *file, loff_t off, loff_t len,
+			     void *holder)
 {
 	struct address_space *mapping = file->f_mapping;
 	struct block_device *bdev = I_BDEV(mapping->host);
+	bool claim = !kvmarm_bdev_file_excl(file);
 	int ret;
 
 	if (!bdev_max_discard_sectors(bdev))
 		return 0;
+	if (claim) {
+		ret = kvmarm_bd_prepare_to_claim(bdev, holder);
+		if (ret) {
+			pr_err_ratelimited("%pg is held by another user: no discard\n",
+					   bdev);
+			return ret;
+		}
+	}
 	filemap_invalidate_lock(mapping);
 	truncate_inode_pages_range(mapping, off, off + len - 1);
 	ret = blkdev_issue_discard(bdev, off >> SECTOR_SHIFT,
 				   len >> SECTOR_SHIFT, GFP_KERNEL);
 	filemap_invalidate_unlock(mapping);
+	if (claim)
+		bd_abort_claiming(bdev, holder);
 	return ret;
 }
 
@@ -249,17 +267,26 @@ static int vblk_write_zeroes(struct file *file, loff_t off, loff_t len,
 	return ret;
 }
 
-static int vblk_slow_op(struct file *file, u32 type, loff_t off,
+static int vblk_slow_op(struct vblk_disk *disk, u32 type, loff_t off,
 			loff_t len, bool unmap)
 {
+	struct file *file = disk->file;
+	bool blk = S_ISBLK(file_inode(file)->i_mode);
 	int ret;
 
+	/*
+	 * A block device may be made read-only while open for writing
+	 * (BLKROSET); neither a discard nor blkdev_fallocate() checks.
+	 */
+	if (blk && type != VIRTIO_BLK_T_FLUSH &&
+	    bdev_read_only(I_BDEV(file->f_mapping->host)))
+		return -EPERM;
 	switch (type) {
 	case VIRTIO_BLK_T_FLUSH:
 		return vfs_fsync(file, 0);
 	case VIRTIO_BLK_T_DISCARD:
-		if (S_ISBLK(file_inode(file)->i_mode))
-			return vblk_discard_bdev(file, off, len);
+		if (blk)
+			return vblk_discard_bdev(file, off, len, disk);
 		ret = vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
 				    FALLOC_FL_KEEP_SIZE, off, len);
 		/* A hint, as on block devices without discard. */
@@ -288,8 +315,8 @@ static void vblk_slow_run(struct vblk_req *req)
 	noio = memalloc_noio_save();
 	old = override_creds(cred);
 	kthread_associate_blkcg(blkcg);
-	ret = vblk_slow_op(file, req->slow.type, req->slow.off, req->slow.len,
-			   req->slow.unmap);
+	ret = vblk_slow_op(req->disk, req->slow.type, req->slow.off,
+			   req->slow.len, req->slow.unmap);
 	/* Without FLUSH, zeroes too are stable when they complete. */
 	if (!ret && req->write_through && req->slow.type != VIRTIO_BLK_T_FLUSH)
 		ret = vfs_fsync_range(file, req->slow.off,

@@ -1908,6 +1908,165 @@ TEST(discard_on_block_device)
 	EXPECT_EQ(0, nullb_remove("vhostdiscard", node));
 }
 
+#ifndef BLKROSET			/* <linux/fs.h> clashes with <sys/mount.h> */
+#define BLKROSET	_IO(0x12, 93)
+#endif
+
+/*
+ * Discard and write-zeroes on @b (a memory-backed null_blk with discard),
+ * sectors 8 to 15, which hold data: both must fail, the data stays.
+ */
+static void discard_refused(struct __test_metadata *_metadata, struct vblk *b)
+{
+	struct virtio_blk_discard_write_zeroes *seg;
+	uint8_t *buf, *before;
+
+	buf = vblk_alloc(b, 4096, 4096);
+	before = malloc(4096);
+	seg = vblk_alloc(b, sizeof(*seg), 16);
+	ASSERT_TRUE(buf && before && seg);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(b, 0, VIRTIO_BLK_T_IN, 8, buf,
+					   4096));
+	memcpy(before, buf, 4096);
+	seg->sector = 8;
+	seg->num_sectors = 8;
+	seg->flags = 0;
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(b, 0, VIRTIO_BLK_T_DISCARD, 0,
+					      seg, sizeof(*seg)));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(b, 0, VIRTIO_BLK_T_WRITE_ZEROES,
+					      0, seg, sizeof(*seg)));
+	seg->flags = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(b, 0, VIRTIO_BLK_T_WRITE_ZEROES,
+					      0, seg, sizeof(*seg)));
+	memset(buf, 0xee, 4096);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(b, 0, VIRTIO_BLK_T_IN, 8, buf,
+					   4096));
+	EXPECT_EQ(0, memcmp(before, buf, 4096)) TH_LOG("the data changed");
+	free(before);
+}
+
+/*
+ * A block device made read-only (BLKROSET) after the backend was opened
+ * for writing: discard and write-zeroes fail, as writes do, and the data
+ * stays.
+ */
+TEST(discard_on_read_only_block_device)
+{
+	static const char *const disk[] = {
+		"size", "64", "memory_backed", "1", "discard", "1", NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	const char *node = "/tmp/vhostro-nullb";
+	int fd, ro = 1;
+	uint8_t *buf;
+	struct vblk b;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = nullb_open("vhostro", node, disk);
+	if (fd == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	fill(buf, 4096, 21);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 8, buf,
+					   4096));
+	ASSERT_EQ(0, ioctl(fd, BLKROSET, &ro));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 8, buf,
+					      4096));
+	discard_refused(_metadata, &b);
+	ro = 0;
+	EXPECT_EQ(0, ioctl(fd, BLKROSET, &ro));
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostro", node));
+}
+
+/*
+ * A block device with a file system mounted on it (read-only, so that the
+ * device may be opened for writing at all): a discard would drop the file
+ * system's cached blocks and deallocate them under it.  It fails, and the
+ * data stays.  (Write-zeroes go through blkdev_fallocate(), which does not
+ * drop the cache of a device someone else holds and writes zeroes anyway:
+ * not checked here.)
+ */
+TEST(discard_on_mounted_block_device)
+{
+	static const char *const disk[] = {
+		"size", "64", "memory_backed", "1", "discard", "1", NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	const char *node = "/tmp/vhostmnt-nullb", *dir = "/tmp/vhostmnt";
+	struct virtio_blk_discard_write_zeroes *seg;
+	uint8_t *buf, *before;
+	struct vblk b;
+	char cmd[128];
+	int fd, ret;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	ret = nullb_make("vhostmnt", node, disk);
+	if (ret == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_EQ(0, ret);
+	snprintf(cmd, sizeof(cmd), "mke2fs -F %s >/dev/null 2>&1", node);
+	ASSERT_EQ(0, system(cmd));
+	mkdir(dir, 0700);
+	if (mount(node, dir, "ext4", MS_RDONLY, NULL)) {
+		nullb_remove("vhostmnt", node);
+		SKIP(return, "cannot mount ext4: %s", strerror(errno));
+	}
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		/* CONFIG_BLK_DEV_WRITE_MOUNTED=n: nothing to test. */
+		umount(dir);
+		nullb_remove("vhostmnt", node);
+		SKIP(return, "cannot open a mounted device for writing: %s",
+		     strerror(errno));
+	}
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 4096, 4096);
+	before = malloc(4096);
+	seg = vblk_alloc(&b, sizeof(*seg), 16);
+	ASSERT_TRUE(buf && before && seg);
+	/* The superblock, 1 KiB in. */
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	memcpy(before, buf, 4096);
+	seg->sector = 0;
+	seg->num_sectors = 8;
+	seg->flags = 0;
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&b, 0, VIRTIO_BLK_T_DISCARD, 0,
+					      seg, sizeof(*seg)));
+	memset(buf, 0xee, 4096);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	EXPECT_EQ(0, memcmp(before, buf, 4096)) TH_LOG("the superblock changed");
+	vblk_close(&b);
+	close(fd);
+	free(before);
+	EXPECT_EQ(0, umount(dir));
+	/* Unmounted, the same discard goes through. */
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	seg = vblk_alloc(&b, sizeof(*seg), 16);
+	ASSERT_NE(NULL, seg);
+	seg->sector = 0;
+	seg->num_sectors = 8;
+	seg->flags = 0;
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_DISCARD, 0,
+					   seg, sizeof(*seg)));
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostmnt", node));
+}
+
 /*
  * Dirty logging turned on while a read waits in a slow disk (null_blk,
  * 200 ms per request): the read was taken before logging began, and the
