@@ -23,6 +23,7 @@
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0) && \
 	IS_ENABLED(CONFIG_VHOST_TASK)
 #define KVMARM_HAVE_VHOST_TASK
+#include <linux/err.h>
 #include <linux/sched/vhost_task.h>
 #else
 #include <linux/cgroup.h>
@@ -157,11 +158,18 @@ static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
 #ifdef KVMARM_HAVE_VHOST_TASK
 #define kvmarm_worker			vhost_task
 
+/*
+ * 6.11 and 6.12 until the fix came to 6.12.y returned NULL when the
+ * thread could not be made (RLIMIT_NPROC, a full pids cgroup, no
+ * memory); later, an error pointer.  Callers get an error pointer.
+ */
 static inline struct kvmarm_worker *
 kvmarm_worker_create(bool (*fn)(void *), void (*killed)(void *), void *arg,
 		     const char *name)
 {
-	return vhost_task_create(fn, killed, arg, name);
+	struct vhost_task *task = vhost_task_create(fn, killed, arg, name);
+
+	return task ?: ERR_PTR(-ENOMEM);
 }
 
 static inline void kvmarm_worker_start(struct kvmarm_worker *w)

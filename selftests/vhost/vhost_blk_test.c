@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -775,6 +776,67 @@ TEST_F(hostile, zero_length_descriptors_are_fine)
 	EXPECT_EQ(VIRTIO_BLK_S_OK, *self->r.status);
 	EXPECT_EQ(513, len);
 	EXPECT_EQ(0, err_count(&self->b, 0));
+}
+
+/* Is the running kernel at least @maj.@min? */
+static bool kernel_at_least(int maj, int min)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &a, &b) != 2)
+		return false;
+	return a > maj || (a == maj && b >= min);
+}
+
+/*
+ * SET_OWNER by a user at its RLIMIT_NPROC: from 6.11 the worker is a
+ * thread of the owner, which the limit refuses, so SET_OWNER fails with
+ * an error (and nothing else); within the limit it then succeeds and the
+ * device works.  (Before 6.11 the worker is a kernel thread, which the
+ * limit does not count: SET_OWNER succeeds.)
+ */
+TEST(set_owner_at_nproc_limit)
+{
+	bool task = kernel_at_least(6, 11);
+	int status;
+	pid_t pid;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC), ret;
+		struct vhost_memory m = {};
+		struct rlimit rl;
+
+		if (fd < 0 || getrlimit(RLIMIT_NPROC, &rl))
+			_exit(9);
+		rl.rlim_cur = 0;
+		if (setgid(65534) || setuid(65534) ||
+		    setrlimit(RLIMIT_NPROC, &rl))
+			_exit(10);
+		ret = ioctl(fd, VHOST_SET_OWNER);
+		if (task && (ret != -1 || (errno != EAGAIN && errno != ENOMEM)))
+			_exit(11);
+		if (!task && ret)
+			_exit(12);
+		if (!ret)
+			_exit(0);	/* a kernel thread: nothing more here */
+		/* Failed cleanly: not owned, and it can be owned now. */
+		if (ioctl(fd, VHOST_SET_MEM_TABLE, &m) != -1 || errno != EPERM)
+			_exit(13);
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NPROC, &rl) || ioctl(fd, VHOST_SET_OWNER) ||
+		    ioctl(fd, VHOST_SET_MEM_TABLE, &m))
+			_exit(14);
+		_exit(close(fd) ? 15 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("the owner died: %#x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("step %d failed", WEXITSTATUS(status));
 }
 
 TEST(bad_ioctls)
