@@ -121,11 +121,18 @@ static inline void kvmarm_vfio_release_free(struct vfio_device *vdev)
 
 /*
  * An asynchronous write keeps the file system's freeze protection until it
- * completes, which then calls kiocb_end_write().  From 6.7 on
+ * completes, which then calls kiocb_end_write().  From 6.8 on
  * vfs_iocb_iter_write() takes it (and drops it unless the write was
- * queued); before, the caller does.
+ * queued); before, the caller does.  6.7 has the helpers but its
+ * vfs_iocb_iter_write() takes nothing: a write queued there and ended
+ * with kiocb_end_write() would drop a hold never taken.
+ *
+ * kiocb_start_write() and kiocb_end_write() came with 6.6; older kernels
+ * have them where a distribution backported them (Debian's 6.1 does).
+ * vhost/Kbuild probes the header and defines KVMARM_NO_KIOCB_START_WRITE
+ * where they are missing; they are then supplied here, as 6.6 has them.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
 					     struct kiocb *iocb,
 					     struct iov_iter *iter)
@@ -133,6 +140,25 @@ static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
 	return vfs_iocb_iter_write(file, iocb, iter);
 }
 #else
+#ifdef KVMARM_NO_KIOCB_START_WRITE
+static inline void kiocb_start_write(struct kiocb *iocb)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+
+	sb_start_write(inode->i_sb);
+	/* Released for lockdep: the completion takes it over. */
+	__sb_writers_release(inode->i_sb, SB_FREEZE_WRITE);
+}
+
+static inline void kiocb_end_write(struct kiocb *iocb)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+
+	__sb_writers_acquired(inode->i_sb, SB_FREEZE_WRITE);
+	sb_end_write(inode->i_sb);
+}
+#endif
+
 static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
 					     struct kiocb *iocb,
 					     struct iov_iter *iter)
