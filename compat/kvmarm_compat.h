@@ -27,6 +27,7 @@
 #include <linux/sched/vhost_task.h>
 #else
 #include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
 #include <linux/sched/mm.h>
@@ -217,13 +218,22 @@ struct kvmarm_worker {
 	bool (*fn)(void *arg);
 	void *arg;
 	struct mm_struct *mm;
+	const struct cred *cred;	/* the owner's */
 	struct task_struct *task;
 };
 
+/*
+ * The kthread runs with the owner's credentials, as a vhost_task does:
+ * a kernel thread's are root's, and the owner's quotas and limits (a file
+ * system's reserved blocks) would not apply to the guest's writes, nor to
+ * the slow requests that take the worker's credentials along.
+ */
 static inline int kvmarm_worker_thread(void *data)
 {
 	struct kvmarm_worker *w = data;
+	const struct cred *old;
 
+	old = override_creds(w->cred);
 	kthread_use_mm(w->mm);
 	for (;;) {
 		/* Pairs with the barrier in wake_up_process(). */
@@ -236,6 +246,7 @@ static inline int kvmarm_worker_thread(void *data)
 			schedule();
 	}
 	kthread_unuse_mm(w->mm);
+	revert_creds(old);
 	return 0;
 }
 
@@ -256,6 +267,7 @@ kvmarm_worker_create(bool (*fn)(void *), void (*killed)(void *), void *arg,
 		ret = -EINVAL;
 		goto err_free;
 	}
+	w->cred = get_current_cred();
 	w->task = kthread_create(kvmarm_worker_thread, w, "%s", name);
 	if (IS_ERR(w->task)) {
 		ret = PTR_ERR(w->task);
@@ -270,6 +282,7 @@ kvmarm_worker_create(bool (*fn)(void *), void (*killed)(void *), void *arg,
 err_task:
 	kthread_stop(w->task);
 err_mm:
+	put_cred(w->cred);
 	mmput(w->mm);
 err_free:
 	kfree(w);
@@ -284,6 +297,7 @@ static inline void kvmarm_worker_start(struct kvmarm_worker *w)
 static inline void kvmarm_worker_stop(struct kvmarm_worker *w)
 {
 	kthread_stop(w->task);
+	put_cred(w->cred);
 	mmput(w->mm);
 	kfree(w);
 }

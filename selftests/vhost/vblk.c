@@ -244,7 +244,8 @@ int vblk_open(struct vblk *b, const struct vblk_opts *o)
 	}
 	if (o->vdpa)
 		return vblk_open_vdpa(b, o);
-	b->fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
+	b->fd = o->dev_fd > 0 ? o->dev_fd :
+		open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
 	if (b->fd < 0)
 		return fail("open /dev/vhost-blk");
 	if (ioctl(b->fd, VHOST_SET_OWNER))

@@ -65,6 +65,7 @@ struct vblk_opts {
 	uint64_t log_base;		/* with VHOST_F_LOG_ALL */
 	uint64_t gpa_base;		/* 0: guest address = test address */
 	const char *vdpa;		/* /dev/vhost-vdpa-N instead */
+	int dev_fd;			/* > 0: /dev/vhost-blk, open already */
 };
 
 /* The guest (device-visible) address of arena memory @p. */

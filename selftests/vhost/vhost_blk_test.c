@@ -2130,6 +2130,99 @@ TEST(discard_on_mounted_block_device)
 }
 
 /*
+ * The worker writes with its owner's credentials: a user's write into a
+ * file system whose free space is all reserved for root fails with
+ * ENOSPC (IOERR), while root still has room.  With root's credentials it
+ * would eat the reserved blocks.  (A kernel thread before 6.11 has
+ * root's unless it takes the owner's.)
+ */
+TEST_F_TIMEOUT(blk, writes_take_the_owners_credentials, 300)
+{
+	static const char *const disk[] = {
+		"size", "64", "memory_backed", "1", NULL
+	};
+	const char *node = "/tmp/vhostcred-nullb", *dir = "/tmp/vhostcred";
+	char cmd[128], root[64 << 10];
+	int ret, status, fd;
+	pid_t pid;
+
+	ret = nullb_make("vhostcred", node, disk);
+	if (ret == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_EQ(0, ret);
+	/* Half the blocks reserved for root. */
+	snprintf(cmd, sizeof(cmd), "mke2fs -F -m 50 %s >/dev/null 2>&1", node);
+	ASSERT_EQ(0, system(cmd));
+	mkdir(dir, 0700);
+	if (mount(node, dir, "ext4", 0, NULL)) {
+		nullb_remove("vhostcred", node);
+		SKIP(return, "cannot mount ext4: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, chmod(dir, 0777));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vblk_opts o = { .nvq = 1, .num = 16,
+				       .features = FEATURES };
+		static char chunk[64 << 10];
+		int dev = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
+		int fill_fd, disk_fd;
+		size_t sz = sizeof(chunk);
+		uint8_t *buf;
+		struct vblk b;
+
+		if (dev < 0 || setgid(1000) || setuid(1000))
+			_exit(10);
+		disk_fd = open("/tmp/vhostcred/disk", O_RDWR | O_CREAT, 0600);
+		fill_fd = open("/tmp/vhostcred/fill", O_RDWR | O_CREAT, 0600);
+		if (disk_fd < 0 || fill_fd < 0 || ftruncate(disk_fd, 8 << 20))
+			_exit(11);
+		/* Everything the user may have. */
+		memset(chunk, 0x5a, sizeof(chunk));
+		while (sz >= 1024) {
+			if (write(fill_fd, chunk, sz) < 0) {
+				if (errno != ENOSPC)
+					_exit(12);
+				fsync(fill_fd);
+				sz /= 2;
+			}
+		}
+		if (fsync(fill_fd))
+			_exit(13);
+		o.dev_fd = dev;
+		o.backend_fd = disk_fd;
+		if (vblk_open(&b, &o))
+			_exit(14);
+		buf = vblk_alloc(&b, 64 << 10, 4096);
+		if (!buf)
+			_exit(15);
+		memset(buf, 0xa5, 64 << 10);
+		if (vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 0, buf, 64 << 10) !=
+		    VIRTIO_BLK_S_IOERR)
+			_exit(16);
+		vblk_close(&b);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("step %d failed", WEXITSTATUS(status));
+	/* Root still has room: the user's write failed for want of rights. */
+	fd = open("/tmp/vhostcred/root", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	memset(root, 0x3c, sizeof(root));
+	EXPECT_EQ((ssize_t)sizeof(root), write(fd, root, sizeof(root)));
+	EXPECT_EQ(0, fsync(fd));
+	close(fd);
+	unlink("/tmp/vhostcred/root");
+	unlink("/tmp/vhostcred/disk");
+	unlink("/tmp/vhostcred/fill");
+	EXPECT_EQ(0, umount(dir));
+	EXPECT_EQ(0, nullb_remove("vhostcred", node));
+}
+
+/*
  * Dirty logging turned on while a read waits in a slow disk (null_blk,
  * 200 ms per request): the read was taken before logging began, and the
  * page it writes is marked all the same when it completes.
