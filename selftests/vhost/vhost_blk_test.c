@@ -529,6 +529,63 @@ TEST(append_backend_writes_in_place)
 	unlink(BACKING);
 }
 
+#ifndef FS_IOC_SETFLAGS			/* <linux/fs.h> clashes with <sys/mount.h> */
+#define FS_IOC_GETFLAGS	_IOR('f', 1, long)
+#define FS_IOC_SETFLAGS	_IOW('f', 2, long)
+#define FS_APPEND_FL	0x00000020
+#endif
+
+/*
+ * An append-only file (chattr +a) must not have its sectors overwritten:
+ * it is refused as a writable backend with EPERM, whether the fd was
+ * opened before the flag was set or with O_APPEND after; opened for
+ * reading only, it backs a read-only disk.
+ */
+TEST(append_only_backend_refused)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES,
+			       .no_backend = true };
+	const char *dir = "/tmp/vhostappend", *path = "/tmp/vhostappend/disk";
+	struct vhost_vring_file f = { .index = 0 };
+	int before, after, ro, flags = 0;
+	struct vblk b;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	mkdir(dir, 0700);
+	ASSERT_EQ(0, mount("tmpfs", dir, "tmpfs", 0, "size=4m"));
+	before = make_backing(path, 1 << 20, O_RDWR);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, ioctl(before, FS_IOC_GETFLAGS, &flags));
+	flags |= FS_APPEND_FL;
+	if (ioctl(before, FS_IOC_SETFLAGS, &flags)) {
+		close(before);
+		umount(dir);
+		SKIP(return, "no chattr +a on tmpfs: %s", strerror(errno));
+	}
+	after = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, after);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	f.fd = before;
+	EXPECT_EQ(-1, ioctl(b.fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(EPERM, errno);
+	f.fd = after;
+	EXPECT_EQ(-1, ioctl(b.fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(EPERM, errno);
+	f.fd = ro;
+	EXPECT_EQ(0, ioctl(b.fd, VHOST_BLK_SET_BACKEND, &f));
+	vblk_close(&b);
+	flags &= ~FS_APPEND_FL;
+	EXPECT_EQ(0, ioctl(ro, FS_IOC_SETFLAGS, &flags));
+	close(before);
+	close(after);
+	close(ro);
+	EXPECT_EQ(0, unlink(path));
+	EXPECT_EQ(0, umount(dir));
+}
+
 /*
  * A backing file system without fallocate (ramfs): a discard is a hint
  * and succeeds without touching the data; write-zeroes is unsupported, so
