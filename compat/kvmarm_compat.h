@@ -23,9 +23,11 @@
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0) && \
 	IS_ENABLED(CONFIG_VHOST_TASK)
 #define KVMARM_HAVE_VHOST_TASK
+#include <linux/err.h>
 #include <linux/sched/vhost_task.h>
 #else
 #include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
 #include <linux/sched/mm.h>
@@ -165,6 +167,8 @@ static inline void kvmarm_vfio_release_free(struct vfio_device *vdev)
 #endif
 }
 
+/* ---- vhost/: vhost_ring, vhost-blk, vblk_core, vdpa-blk ---- */
+
 /*
  * IOCB_ALLOC_CACHE lets block-device direct I/O take its bio from the
  * per-CPU cache.  Only from 6.2 on may such a bio be freed in interrupt
@@ -178,11 +182,18 @@ static inline void kvmarm_vfio_release_free(struct vfio_device *vdev)
 
 /*
  * An asynchronous write keeps the file system's freeze protection until it
- * completes, which then calls kiocb_end_write().  From 6.7 on
+ * completes, which then calls kiocb_end_write().  From 6.8 on
  * vfs_iocb_iter_write() takes it (and drops it unless the write was
- * queued); before, the caller does.
+ * queued); before, the caller does.  6.7 has the helpers but its
+ * vfs_iocb_iter_write() takes nothing: a write queued there and ended
+ * with kiocb_end_write() would drop a hold never taken.
+ *
+ * kiocb_start_write() and kiocb_end_write() came with 6.6; older kernels
+ * have them where a distribution backported them (Debian's 6.1 does).
+ * vhost/Kbuild probes the header and defines KVMARM_NO_KIOCB_START_WRITE
+ * where they are missing; they are then supplied here, as 6.6 has them.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
 					     struct kiocb *iocb,
 					     struct iov_iter *iter)
@@ -190,6 +201,25 @@ static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
 	return vfs_iocb_iter_write(file, iocb, iter);
 }
 #else
+#ifdef KVMARM_NO_KIOCB_START_WRITE
+static inline void kiocb_start_write(struct kiocb *iocb)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+
+	sb_start_write(inode->i_sb);
+	/* Released for lockdep: the completion takes it over. */
+	__sb_writers_release(inode->i_sb, SB_FREEZE_WRITE);
+}
+
+static inline void kiocb_end_write(struct kiocb *iocb)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+
+	__sb_writers_acquired(inode->i_sb, SB_FREEZE_WRITE);
+	sb_end_write(inode->i_sb);
+}
+#endif
+
 static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
 					     struct kiocb *iocb,
 					     struct iov_iter *iter)
@@ -215,11 +245,18 @@ static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
 #ifdef KVMARM_HAVE_VHOST_TASK
 #define kvmarm_worker			vhost_task
 
+/*
+ * 6.11 and 6.12 until the fix came to 6.12.y returned NULL when the
+ * thread could not be made (RLIMIT_NPROC, a full pids cgroup, no
+ * memory); later, an error pointer.  Callers get an error pointer.
+ */
 static inline struct kvmarm_worker *
 kvmarm_worker_create(bool (*fn)(void *), void (*killed)(void *), void *arg,
 		     const char *name)
 {
-	return vhost_task_create(fn, killed, arg, name);
+	struct vhost_task *task = vhost_task_create(fn, killed, arg, name);
+
+	return task ?: ERR_PTR(-ENOMEM);
 }
 
 static inline void kvmarm_worker_start(struct kvmarm_worker *w)
@@ -241,13 +278,22 @@ struct kvmarm_worker {
 	bool (*fn)(void *arg);
 	void *arg;
 	struct mm_struct *mm;
+	const struct cred *cred;	/* the owner's */
 	struct task_struct *task;
 };
 
+/*
+ * The kthread runs with the owner's credentials, as a vhost_task does:
+ * a kernel thread's are root's, and the owner's quotas and limits (a file
+ * system's reserved blocks) would not apply to the guest's writes, nor to
+ * the slow requests that take the worker's credentials along.
+ */
 static inline int kvmarm_worker_thread(void *data)
 {
 	struct kvmarm_worker *w = data;
+	const struct cred *old;
 
+	old = override_creds(w->cred);
 	kthread_use_mm(w->mm);
 	for (;;) {
 		/* Pairs with the barrier in wake_up_process(). */
@@ -260,6 +306,7 @@ static inline int kvmarm_worker_thread(void *data)
 			schedule();
 	}
 	kthread_unuse_mm(w->mm);
+	revert_creds(old);
 	return 0;
 }
 
@@ -280,6 +327,7 @@ kvmarm_worker_create(bool (*fn)(void *), void (*killed)(void *), void *arg,
 		ret = -EINVAL;
 		goto err_free;
 	}
+	w->cred = get_current_cred();
 	w->task = kthread_create(kvmarm_worker_thread, w, "%s", name);
 	if (IS_ERR(w->task)) {
 		ret = PTR_ERR(w->task);
@@ -294,6 +342,7 @@ kvmarm_worker_create(bool (*fn)(void *), void (*killed)(void *), void *arg,
 err_task:
 	kthread_stop(w->task);
 err_mm:
+	put_cred(w->cred);
 	mmput(w->mm);
 err_free:
 	kfree(w);
@@ -308,6 +357,7 @@ static inline void kvmarm_worker_start(struct kvmarm_worker *w)
 static inline void kvmarm_worker_stop(struct kvmarm_worker *w)
 {
 	kthread_stop(w->task);
+	put_cred(w->cred);
 	mmput(w->mm);
 	kfree(w);
 }
@@ -316,6 +366,29 @@ static inline void kvmarm_worker_wake(struct kvmarm_worker *w)
 {
 	wake_up_process(w->task);
 }
+#endif
+
+/*
+ * Is a block device file an exclusive opener (O_EXCL) of its device?
+ * Until 6.5 the file says so in FMODE_EXCL; from 6.9 (block device files)
+ * an exclusive open keeps its holder in file->private_data.
+ */
+static inline bool kvmarm_bdev_file_excl(struct file *file)
+{
+#ifdef FMODE_EXCL
+	return file->f_mode & FMODE_EXCL;
+#else
+	return file->private_data;
+#endif
+}
+
+/* 6.5 gave bd_prepare_to_claim() the holder's operations. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define kvmarm_bd_prepare_to_claim(bdev, holder)			\
+	bd_prepare_to_claim(bdev, holder, NULL)
+#else
+#define kvmarm_bd_prepare_to_claim(bdev, holder)			\
+	bd_prepare_to_claim(bdev, holder)
 #endif
 
 #if IS_ENABLED(CONFIG_VDPA)
@@ -365,5 +438,7 @@ static inline void kvmarm_dev_set_dma_coherent(struct device *dev)
 	dev->dma_coherent = true;
 #endif
 }
+
+/* ---- end of vhost/ ---- */
 
 #endif /* KVMARM_COMPAT_H */

@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/virtio_blk.h>
 #include <linux/workqueue.h>
@@ -206,20 +207,38 @@ static int vblk_flush_bdev(struct vblk_req *req, struct file *file)
  * device may deallocate it.  One without discard is not asked: discard is
  * a hint.  (Punching a hole into a block device writes zeroes instead,
  * which devices that can only discard, like thin volumes, refuse.)
+ *
+ * The page cache is the device's, shared with whoever else uses it: as
+ * truncate_bdev_range() does, it is dropped only while the device is
+ * claimed exclusively (by the backend fd's O_EXCL, or for the discard by
+ * @holder).  A device that someone else holds, such as a file system
+ * mounted on it, is not discarded under it (-EBUSY).
  */
-static int vblk_discard_bdev(struct file *file, loff_t off, loff_t len)
+static int vblk_discard_bdev(struct file *file, loff_t off, loff_t len,
+			     void *holder)
 {
 	struct address_space *mapping = file->f_mapping;
 	struct block_device *bdev = I_BDEV(mapping->host);
+	bool claim = !kvmarm_bdev_file_excl(file);
 	int ret;
 
 	if (!bdev_max_discard_sectors(bdev))
 		return 0;
+	if (claim) {
+		ret = kvmarm_bd_prepare_to_claim(bdev, holder);
+		if (ret) {
+			pr_err_ratelimited("%pg is held by another user: no discard\n",
+					   bdev);
+			return ret;
+		}
+	}
 	filemap_invalidate_lock(mapping);
 	truncate_inode_pages_range(mapping, off, off + len - 1);
 	ret = blkdev_issue_discard(bdev, off >> SECTOR_SHIFT,
 				   len >> SECTOR_SHIFT, GFP_KERNEL);
 	filemap_invalidate_unlock(mapping);
+	if (claim)
+		bd_abort_claiming(bdev, holder);
 	return ret;
 }
 
@@ -248,17 +267,26 @@ static int vblk_write_zeroes(struct file *file, loff_t off, loff_t len,
 	return ret;
 }
 
-static int vblk_slow_op(struct file *file, u32 type, loff_t off,
+static int vblk_slow_op(struct vblk_disk *disk, u32 type, loff_t off,
 			loff_t len, bool unmap)
 {
+	struct file *file = disk->file;
+	bool blk = S_ISBLK(file_inode(file)->i_mode);
 	int ret;
 
+	/*
+	 * A block device may be made read-only while open for writing
+	 * (BLKROSET); neither a discard nor blkdev_fallocate() checks.
+	 */
+	if (blk && type != VIRTIO_BLK_T_FLUSH &&
+	    bdev_read_only(I_BDEV(file->f_mapping->host)))
+		return -EPERM;
 	switch (type) {
 	case VIRTIO_BLK_T_FLUSH:
 		return vfs_fsync(file, 0);
 	case VIRTIO_BLK_T_DISCARD:
-		if (S_ISBLK(file_inode(file)->i_mode))
-			return vblk_discard_bdev(file, off, len);
+		if (blk)
+			return vblk_discard_bdev(file, off, len, disk);
 		ret = vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
 				    FALLOC_FL_KEEP_SIZE, off, len);
 		/* A hint, as on block devices without discard. */
@@ -271,13 +299,12 @@ static int vblk_slow_op(struct file *file, u32 type, loff_t off,
 /*
  * A flush of a file, a discard or a write-zeroes: the file system or the
  * block layer does them synchronously, for as long as they take.  They
- * run here, on vblk_wq, so that the front-end goes on with the other
- * requests of every queue.  No guest memory is touched; the submitter's
+ * run on vblk_wq, so that the front-end goes on with the other requests
+ * of every queue.  No guest memory is touched; the submitter's
  * credentials and blkio cgroup apply, as if it ran there.
  */
-static void vblk_slow_work(struct work_struct *work)
+static void vblk_slow_run(struct vblk_req *req)
 {
-	struct vblk_req *req = container_of(work, struct vblk_req, slow.work);
 	struct cgroup_subsys_state *blkcg = req->slow.blkcg;
 	const struct cred *cred = req->slow.cred, *old;
 	struct file *file = req->disk->file;
@@ -288,8 +315,8 @@ static void vblk_slow_work(struct work_struct *work)
 	noio = memalloc_noio_save();
 	old = override_creds(cred);
 	kthread_associate_blkcg(blkcg);
-	ret = vblk_slow_op(file, req->slow.type, req->slow.off, req->slow.len,
-			   req->slow.unmap);
+	ret = vblk_slow_op(req->disk, req->slow.type, req->slow.off,
+			   req->slow.len, req->slow.unmap);
 	/* Without FLUSH, zeroes too are stable when they complete. */
 	if (!ret && req->write_through && req->slow.type != VIRTIO_BLK_T_FLUSH)
 		ret = vfs_fsync_range(file, req->slow.off,
@@ -303,10 +330,38 @@ static void vblk_slow_work(struct work_struct *work)
 	vblk_complete(req, ret);
 }
 
+/*
+ * The slow requests of one disk, one at a time and in order: a guest
+ * cannot fill the workqueue, which every disk shares, with its own.
+ * Completing the last one may free the disk, so it is not touched after.
+ */
+static void vblk_slow_work(struct work_struct *work)
+{
+	struct vblk_disk *disk = container_of(work, struct vblk_disk,
+					      slow_work);
+	struct vblk_req *req;
+	bool last;
+
+	do {
+		spin_lock(&disk->slow_lock);
+		req = list_first_entry(&disk->slow_list, struct vblk_req,
+				       slow.entry);
+		list_del(&req->slow.entry);
+		last = list_empty(&disk->slow_list);
+		if (last)
+			disk->slow_running = false;
+		spin_unlock(&disk->slow_lock);
+		vblk_slow_run(req);
+		cond_resched();
+	} while (!last);
+}
+
 /* Queue @req, of @type, for vblk_slow_work(). */
 static void vblk_slow(struct vblk_req *req, u32 type, loff_t off, loff_t len,
 		      bool unmap)
 {
+	bool start;
+
 	req->len = 0;
 	req->slow.type = type;
 	req->slow.off = off;
@@ -318,8 +373,13 @@ static void vblk_slow(struct vblk_req *req, u32 type, loff_t off, loff_t len,
 #else
 	req->slow.blkcg = NULL;
 #endif
-	INIT_WORK(&req->slow.work, vblk_slow_work);
-	queue_work(vblk_wq, &req->slow.work);
+	spin_lock(&req->disk->slow_lock);
+	list_add_tail(&req->slow.entry, &req->disk->slow_list);
+	start = !req->disk->slow_running;
+	req->disk->slow_running = true;
+	spin_unlock(&req->disk->slow_lock);
+	if (start)
+		queue_work(vblk_wq, &req->disk->slow_work);
 }
 
 /*
@@ -355,18 +415,33 @@ static int vblk_discard(struct vblk_req *req, struct file *file, u32 type)
 	return 0;
 }
 
-static int vblk_get_id(struct vblk_req *req, struct file *file)
+/* The id fills its 20 bytes; it is NUL-terminated only when shorter. */
+static int vblk_get_id(struct vblk_req *req)
 {
-	char id[VIRTIO_BLK_ID_BYTES] = {};
-	size_t n = min_t(size_t, req->len, sizeof(id));
+	char id[VIRTIO_BLK_ID_BYTES + 1] = {};
+	size_t n = min_t(size_t, req->len, VIRTIO_BLK_ID_BYTES);
 
-	snprintf(id, sizeof(id), "%s-%llx", req->disk->id_prefix,
-		 (unsigned long long)file_inode(file)->i_ino);
+	snprintf(id, sizeof(id), "%s-%016llx", req->disk->id_prefix,
+		 (unsigned long long)req->disk->id);
 	if (copy_to_iter(id, n, &req->iter) != n)
 		return -EFAULT;
 	req->used_len = n + 1;
 	return 0;
 }
+
+/**
+ * vblk_disk_init() - prepare the core's part of a disk
+ * @disk: the disk, before its first request
+ */
+void vblk_disk_init(struct vblk_disk *disk)
+{
+	spin_lock_init(&disk->slow_lock);
+	INIT_LIST_HEAD(&disk->slow_list);
+	INIT_WORK(&disk->slow_work, vblk_slow_work);
+	disk->slow_running = false;
+	disk->id = get_random_u64();
+}
+EXPORT_SYMBOL_GPL(vblk_disk_init);
 
 /**
  * vblk_req_start() - run a request on a backing
@@ -396,7 +471,11 @@ bool vblk_req_start(struct vblk_req *req, struct vblk_disk *disk, u32 type,
 
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
-		req->used_len = req->in_len;
+		/*
+		 * Data and status, if it succeeds: at most VBLK_MAX_BYTES + 1,
+		 * but @in_len is the driver's and may not fit the used length.
+		 */
+		req->used_len = min_t(size_t, req->in_len, U32_MAX);
 		if (!vblk_rw(req, file, sector, false))
 			return false;
 		break;
@@ -420,7 +499,7 @@ bool vblk_req_start(struct vblk_req *req, struct vblk_disk *disk, u32 type,
 		req->status = VIRTIO_BLK_S_IOERR;
 		goto done;
 	case VIRTIO_BLK_T_GET_ID:
-		ret = vblk_get_id(req, file);
+		ret = vblk_get_id(req);
 		req->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		goto done;
 	case VIRTIO_BLK_T_DISCARD:

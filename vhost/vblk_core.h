@@ -41,16 +41,30 @@ struct vblk_req;
  * struct vblk_disk - a backing store and how its requests complete
  * @file: regular file or block device, open for reading at least
  * @ro: refuse writes, discards and write-zeroes (VIRTIO_BLK_S_IOERR)
- * @id_prefix: the GET_ID answer is "<id_prefix>-<inode number in hex>"
+ * @id_prefix: the GET_ID answer is "<id_prefix>-<@id in hex>"
  * @complete: called when a request that vblk_req_start() queued has
  *	finished, with @req->ret set, in any context (interrupt included);
  *	the front-end calls vblk_req_end() later, where it may sleep.
+ * @slow_lock: protects @slow_list and @slow_running
+ * @slow_list: requests waiting for vblk_slow_work(), in order
+ * @slow_work: runs them, one at a time for the disk
+ * @slow_running: @slow_work is queued or running
+ * @id: a random number of the disk's, for GET_ID: the guest learns
+ *	nothing of the host (an inode number would tell it which file)
+ *
+ * The front-end sets @file, @ro, @id_prefix and @complete; vblk_disk_init()
+ * the rest, which is the core's.
  */
 struct vblk_disk {
 	struct file *file;
 	bool ro;
 	const char *id_prefix;
 	void (*complete)(struct vblk_req *req);
+	spinlock_t slow_lock;		/* @slow_list, @slow_running */
+	struct list_head slow_list;
+	struct work_struct slow_work;
+	bool slow_running;
+	u64 id;
 };
 
 /**
@@ -76,7 +90,7 @@ struct vblk_req {
 	union {
 		struct kiocb iocb;
 		struct {
-			struct work_struct work;
+			struct list_head entry;
 			const struct cred *cred;
 			struct cgroup_subsys_state *blkcg;
 			loff_t off;
@@ -110,6 +124,7 @@ static inline int vblk_req_data_dir(u32 type)
 	       READ : WRITE;
 }
 
+void vblk_disk_init(struct vblk_disk *disk);
 bool vblk_req_start(struct vblk_req *req, struct vblk_disk *disk, u32 type,
 		    u64 sector);
 void vblk_req_end(struct vblk_req *req);

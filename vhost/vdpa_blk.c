@@ -1771,6 +1771,7 @@ static int vdpa_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	mutex_unlock(&cfg->lock);
 	b->disk.id_prefix = "vdpa-blk";
 	b->disk.complete = vdpa_blk_complete;
+	vblk_disk_init(&b->disk);
 	b->features = VDPA_BLK_FEATURES;
 	if (b->disk.ro)
 		b->features |= 1ULL << VIRTIO_BLK_F_RO;

@@ -28,9 +28,10 @@
 #include "vhost_ring.h"
 
 #define VHOST_BLK_MAX_VQS	16
-/* Requests a vring may start in one turn of the worker. */
+/* Requests, and bytes, a vring may start in one turn of the worker. */
 #define VHOST_BLK_WEIGHT	256
-/* Requests of at most this many iovecs and no dirty log are recycled. */
+#define VHOST_BLK_BYTE_WEIGHT	SZ_16M
+/* Requests of at most this many iovecs are recycled. */
 #define VHOST_BLK_CACHED_IOV	8
 
 #define VHOST_BLK_FEATURES	(VHR_FEATURES | VBLK_FEATURES)
@@ -49,6 +50,7 @@ struct vhost_blk_vq {
 	struct llist_head done;
 	struct llist_head free;		/* recycled requests */
 	atomic_t inflight;
+	bool throttled;			/* a ring's worth in flight; vq mutex */
 };
 
 struct vhost_blk {
@@ -68,9 +70,7 @@ struct vhost_blk_req {
 	u16 nr_in;
 	bool cached;			/* goes back to bvq->free */
 	u8 __user *status_ptr;
-	unsigned int nr_log;
-	struct vhr_log *log;
-	struct iovec iov[];		/* then the log ranges */
+	struct iovec iov[];
 };
 
 static struct vhost_blk_vq *to_bvq(struct vhr_virtqueue *vq)
@@ -81,20 +81,19 @@ static struct vhost_blk_vq *to_bvq(struct vhr_virtqueue *vq)
 /* Completion */
 
 /*
- * A request for @niov iovecs and @nlog dirty-log ranges, charged to the
- * owner's memory cgroup.  Small ones are recycled per vring, as many as
- * were once in flight together, until the backend is detached.  The
- * worker, holding the vring mutex, is the only one taking from that list.
+ * A request for @niov iovecs, charged to the owner's memory cgroup.
+ * Small ones are recycled per vring, as many as were once in flight
+ * together, until the backend is detached.  The worker, holding the vring
+ * mutex, is the only one taking from that list.
  */
 static struct vhost_blk_req *vhost_blk_req_alloc(struct vhost_blk_vq *bvq,
-						 unsigned int niov,
-						 unsigned int nlog)
+						 unsigned int niov)
 {
 	struct vhost_blk_req *req;
 	struct llist_node *node;
 	bool cached = false;
 
-	if (niov <= VHOST_BLK_CACHED_IOV && !nlog) {
+	if (niov <= VHOST_BLK_CACHED_IOV) {
 		cached = true;
 		node = llist_del_first(&bvq->free);
 		if (node)
@@ -103,8 +102,7 @@ static struct vhost_blk_req *vhost_blk_req_alloc(struct vhost_blk_vq *bvq,
 			req = kmalloc(struct_size(req, iov, VHOST_BLK_CACHED_IOV),
 				      GFP_KERNEL_ACCOUNT);
 	} else {
-		req = kmalloc(struct_size(req, iov, niov) +
-			      nlog * sizeof(struct vhr_log), GFP_KERNEL_ACCOUNT);
+		req = kmalloc(struct_size(req, iov, niov), GFP_KERNEL_ACCOUNT);
 	}
 	if (req)
 		req->cached = cached;	/* the rest is vhost_blk_handle_req()'s */
@@ -139,19 +137,34 @@ static void vhost_blk_req_free(struct vhost_blk_req *req)
 		wake_up_all(&bvq->blk->inflight_wq);
 }
 
+/*
+ * Mark the status byte at @status, which the device wrote, in the dirty
+ * log (if logging).
+ */
+static void vhost_blk_log_status(struct vhr_virtqueue *vq, u8 __user *status)
+{
+	struct iovec iov = { .iov_base = status, .iov_len = 1 };
+
+	vhr_log_write_iov(vq, &iov, 1, 1);
+}
+
 static void vhost_blk_req_done(struct vhost_blk_req *req)
 {
 	struct vhost_blk_vq *bvq = req->bvq;
 	struct vhr_virtqueue *vq = &bvq->vq;
 
-	if (put_user(req->req.status, req->status_ptr))
+	if (put_user(req->req.status, req->status_ptr)) {
 		vhr_vq_err(vq, "vring %u: cannot write status of head %u\n",
 			   vq->index, req->head);
-	if (req->nr_log)
-		vhr_log_write(vq, req->log, req->nr_log);
-	else if (unlikely(vhr_logging(vq)))
-		/* Taken before logging began: its buffers count all the same. */
-		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in);
+	} else if (unlikely(vhr_logging(vq))) {
+		/*
+		 * What was written: the data at the start of the writable
+		 * buffers (the used length less the status), and the status.
+		 */
+		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in,
+				  req->req.used_len - 1);
+		vhost_blk_log_status(vq, req->status_ptr);
+	}
 	vhr_add_used(vq, req->head, req->req.used_len);
 	vhost_blk_req_free(req);
 }
@@ -170,6 +183,10 @@ static void vhost_blk_done_work(struct vhr_work *work)
 		vhost_blk_req_done(req);
 	}
 	vhr_signal(&bvq->vq);
+	if (bvq->throttled && atomic_read(&bvq->inflight) < bvq->vq.num) {
+		bvq->throttled = false;
+		vhr_work_queue(&bvq->blk->dev, &bvq->vq.poll_work);
+	}
 	mutex_unlock(&bvq->vq.mutex);
 }
 
@@ -264,6 +281,7 @@ static void vhost_blk_fail(struct vhr_virtqueue *vq, int head,
 	u8 __user *status = vhost_blk_status_ptr(vq->iov, out, in);
 
 	if (status && !put_user(VIRTIO_BLK_S_IOERR, status)) {
+		vhost_blk_log_status(vq, status);
 		vhr_add_used(vq, head, 1);
 		return;
 	}
@@ -273,10 +291,11 @@ static void vhost_blk_fail(struct vhr_virtqueue *vq, int head,
 /*
  * Handle one chain: @out readable iovecs (header, then data for writes),
  * @in writable ones (data for reads, then the status byte).
+ *
+ * Return: the chain's bytes, for the vring's weight.
  */
-static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
-				 unsigned int out, unsigned int in,
-				 unsigned int nlog)
+static size_t vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
+				   unsigned int out, unsigned int in)
 {
 	struct vhr_virtqueue *vq = &bvq->vq;
 	struct vhost_blk *blk = bvq->blk;
@@ -294,18 +313,15 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
 		vhr_vq_err(vq, "vring %u: request %d without header or status\n",
 			   vq->index, head);
 		vhost_blk_fail(vq, head, out, in);
-		return;
+		return out_len + in_len;
 	}
 
-	req = vhost_blk_req_alloc(bvq, out + in, nlog);
+	req = vhost_blk_req_alloc(bvq, out + in);
 	if (!req) {
 		vhost_blk_fail(vq, head, out, in);
-		return;
+		return out_len + in_len;
 	}
 	memcpy(req->iov, vq->iov, (out + in) * sizeof(struct iovec));
-	req->log = (struct vhr_log *)(req->iov + out + in);
-	memcpy(req->log, vq->log, nlog * sizeof(struct vhr_log));
-	req->nr_log = nlog;
 	req->bvq = bvq;
 	req->head = head;
 	req->nr_out = out;
@@ -319,7 +335,7 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
 		req->req.status = VIRTIO_BLK_S_IOERR;
 		req->req.used_len = 1;
 		vhost_blk_req_done(req);
-		return;
+		return out_len + in_len;
 	}
 
 	/* Data to the driver goes to the writable buffers but the status. */
@@ -336,6 +352,7 @@ static void vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
 	if (vblk_req_start(&req->req, &blk->disk, type, sector))
 		vhost_blk_req_done(req);
 	/* else it completes through vhost_blk_complete() */
+	return out_len + in_len;
 }
 
 static void vhost_blk_handle_kick(struct vhr_work *work)
@@ -343,8 +360,9 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 	struct vhr_virtqueue *vq = container_of(work, struct vhr_virtqueue,
 						poll_work);
 	struct vhost_blk_vq *bvq = to_bvq(vq);
-	unsigned int out, in, nlog, n;
+	unsigned int out, in, n = 0;
 	struct blk_plug plug;
+	size_t bytes = 0;
 	int head;
 
 	mutex_lock(&vq->mutex);
@@ -352,14 +370,19 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 		goto out;
 	vhr_disable_notify(vq);
 	blk_start_plug(&plug);
-	for (n = 0;; n++) {
-		if (n == VHOST_BLK_WEIGHT) {
-			/* The other vrings and the completions get a turn. */
-			vhr_work_queue(&bvq->blk->dev, &vq->poll_work);
+	/* The other vrings and the completions get a turn. */
+	while (!vhr_exceeds_weight(vq, n, bytes)) {
+		/*
+		 * A driver has at most a ring of requests in flight, unless it
+		 * publishes heads again before they are used: then the vring
+		 * waits for completions (vhost_blk_done_work()).
+		 */
+		if (atomic_read(&bvq->inflight) >= vq->num) {
+			bvq->throttled = true;
 			break;
 		}
 		head = vhr_get_vq_desc(vq, vq->iov, VHR_MAX_IOV, &out, &in,
-				       vhr_logging(vq) ? vq->log : NULL, &nlog);
+				       NULL, NULL);
 		if (head < 0)
 			break;		/* reported; the vring stays stopped */
 		if (head == vq->num) {
@@ -369,9 +392,8 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 			}
 			break;
 		}
-		if (!vhr_logging(vq))
-			nlog = 0;
-		vhost_blk_handle_req(bvq, head, out, in, nlog);
+		bytes += vhost_blk_handle_req(bvq, head, out, in);
+		n++;
 	}
 	blk_finish_plug(&plug);
 	vhr_signal(vq);	/* only if anything was used */
@@ -402,23 +424,47 @@ static void vhost_blk_reap_orphans(struct vhost_blk_vq *bvq)
 		vhost_blk_req_free(req);
 }
 
-/* Wait until every request of @bvq has completed. */
-static void vhost_blk_wait_vq(struct vhost_blk_vq *bvq)
+/*
+ * Wait until every request of @bvq has completed; if @intr, a signal ends
+ * the wait early.
+ *
+ * Return: 0, or -ERESTARTSYS when interrupted.
+ */
+static int vhost_blk_wait_vq(struct vhost_blk_vq *bvq, bool intr)
 {
+	int ret;
+
 	for (;;) {
 		vhost_blk_reap_orphans(bvq);
 		if (!atomic_read(&bvq->inflight))
-			return;
-		wait_event(bvq->blk->inflight_wq,
-			   !atomic_read(&bvq->inflight) ||
-			   vhost_blk_has_orphans(bvq));
+			return 0;
+		if (!intr) {
+			wait_event(bvq->blk->inflight_wq,
+				   !atomic_read(&bvq->inflight) ||
+				   vhost_blk_has_orphans(bvq));
+			continue;
+		}
+		ret = wait_event_interruptible(bvq->blk->inflight_wq,
+					       !atomic_read(&bvq->inflight) ||
+					       vhost_blk_has_orphans(bvq));
+		if (ret)
+			return ret;
 	}
 }
 
-static void vhost_blk_drain_vq(struct vhost_blk_vq *bvq)
+/*
+ * For GET_VRING_BASE: the requests of a vring complete before its base
+ * is read.  A driver may keep one pending for as long as it likes (or the
+ * backing may never answer), so the VMM's thread waits interruptibly.
+ */
+static int vhost_blk_drain_vq(struct vhost_blk_vq *bvq)
 {
-	vhost_blk_wait_vq(bvq);
+	int ret = vhost_blk_wait_vq(bvq, true);
+
+	if (ret)
+		return ret;
 	vhr_dev_flush(&bvq->blk->dev);
+	return 0;
 }
 
 /*
@@ -431,7 +477,7 @@ static void vhost_blk_drain(struct vhost_blk *blk)
 	int i;
 
 	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
-		vhost_blk_wait_vq(&blk->vqs[i]);
+		vhost_blk_wait_vq(&blk->vqs[i], false);
 	vhr_dev_flush(&blk->dev);
 	synchronize_rcu();
 }
@@ -548,12 +594,16 @@ static long vhost_blk_ioctl(struct file *f, unsigned int cmd,
 		if (s.index >= VHOST_BLK_MAX_VQS)
 			break;
 		/* Against RESET_OWNER, which frees the worker. */
-		mutex_lock(&blk->dev.mutex);
+		if (mutex_lock_interruptible(&blk->dev.mutex))
+			return -ERESTARTSYS;
+		ret = 0;
 		if (!vhr_dev_check_owner(&blk->dev)) {
 			idx = array_index_nospec(s.index, VHOST_BLK_MAX_VQS);
-			vhost_blk_drain_vq(&blk->vqs[idx]);
+			ret = vhost_blk_drain_vq(&blk->vqs[idx]);
 		}
 		mutex_unlock(&blk->dev.mutex);
+		if (ret)
+			return ret;
 		break;
 	}
 
@@ -570,13 +620,14 @@ static int vhost_blk_open(struct inode *inode, struct file *f)
 	struct vhost_blk *blk;
 	int i, ret;
 
-	blk = kvzalloc(sizeof(*blk), GFP_KERNEL);
+	blk = kvzalloc(sizeof(*blk), GFP_KERNEL_ACCOUNT);
 	if (!blk)
 		return -ENOMEM;
 	for (i = 0; i < VHOST_BLK_MAX_VQS; i++)
 		blk->vq_ptrs[i] = &blk->vqs[i].vq;
 	ret = vhr_dev_init(&blk->dev, "vhost-blk", blk->vq_ptrs,
 			   VHOST_BLK_MAX_VQS, VHOST_BLK_FEATURES,
+			   VHOST_BLK_WEIGHT, VHOST_BLK_BYTE_WEIGHT,
 			   vhost_blk_handle_kick);
 	if (ret) {
 		kvfree(blk);
@@ -594,6 +645,7 @@ static int vhost_blk_open(struct inode *inode, struct file *f)
 	init_waitqueue_head(&blk->inflight_wq);
 	blk->disk.id_prefix = "vhost-blk";
 	blk->disk.complete = vhost_blk_complete;
+	vblk_disk_init(&blk->disk);
 	f->private_data = blk;
 	return 0;
 }

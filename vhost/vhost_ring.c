@@ -14,6 +14,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -100,14 +101,22 @@ void vhr_work_init(struct vhr_work *work, vhr_work_fn_t fn)
  */
 bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work)
 {
-	struct vhr_worker *w = dev->worker;
+	struct vhr_worker *w;
 	unsigned long flags;
-	bool queued;
+	bool queued = false;
 
+	/*
+	 * The worker is woken after its lock is dropped: the read side keeps
+	 * it (and its task) alive until then, vhr_dev_cleanup() waits.
+	 */
+	rcu_read_lock();
+	w = rcu_dereference(dev->worker);
 	if (!w)
-		return false;
-	if (test_and_set_bit(VHR_WORK_QUEUED, &work->flags))
-		return true;
+		goto out;
+	if (test_and_set_bit(VHR_WORK_QUEUED, &work->flags)) {
+		queued = true;
+		goto out;
+	}
 	spin_lock_irqsave(&w->lock, flags);
 	queued = !w->killed;
 	if (queued)
@@ -117,6 +126,8 @@ bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work)
 		kvmarm_worker_wake(w->task);
 	else
 		clear_bit(VHR_WORK_QUEUED, &work->flags);
+out:
+	rcu_read_unlock();
 	return queued;
 }
 
@@ -129,7 +140,14 @@ bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work)
  */
 bool vhr_worker_killed(struct vhr_dev *dev)
 {
-	return dev->worker && READ_ONCE(dev->worker->killed);
+	struct vhr_worker *w;
+	bool killed;
+
+	rcu_read_lock();
+	w = rcu_dereference(dev->worker);
+	killed = w && READ_ONCE(w->killed);
+	rcu_read_unlock();
+	return killed;
 }
 
 /* The worker thread's body: run what is queued; false if nothing was. */
@@ -268,6 +286,9 @@ static void vhr_vq_reset(struct vhr_virtqueue *vq)
  * @vqs:         the vrings, embedded in the device's own structures
  * @nvqs:        how many
  * @features:    features offered (device features and VHR_FEATURES)
+ * @weight:      requests a vring may start in one turn of the worker
+ * @byte_weight: bytes a vring may start in one turn (see
+ *               vhr_exceeds_weight())
  * @handle_kick: run on the worker when a vring is kicked; its work is
  *               &vhr_virtqueue.poll_work
  *
@@ -275,13 +296,14 @@ static void vhr_vq_reset(struct vhr_virtqueue *vq)
  */
 int vhr_dev_init(struct vhr_dev *dev, const char *name,
 		 struct vhr_virtqueue **vqs, int nvqs, u64 features,
+		 unsigned int weight, size_t byte_weight,
 		 vhr_work_fn_t handle_kick)
 {
 	int i;
 
 	mutex_init(&dev->mutex);
 	dev->mm = NULL;
-	dev->worker = NULL;
+	RCU_INIT_POINTER(dev->worker, NULL);
 	dev->mem = NULL;
 	dev->vqs = vqs;
 	dev->nvqs = nvqs;
@@ -292,6 +314,8 @@ int vhr_dev_init(struct vhr_dev *dev, const char *name,
 	dev->log_ctx = NULL;
 	dev->name = name;
 	dev->max_mem_regions = 64;
+	dev->weight = weight;
+	dev->byte_weight = byte_weight;
 
 	for (i = 0; i < nvqs; i++) {
 		struct vhr_virtqueue *vq = vqs[i];
@@ -303,11 +327,10 @@ int vhr_dev_init(struct vhr_dev *dev, const char *name,
 		init_waitqueue_func_entry(&vq->wait, vhr_poll_wakeup);
 		init_poll_funcptr(&vq->table, vhr_poll_func);
 		vhr_work_init(&vq->poll_work, handle_kick);
+		/* The owner's memory cgroup pays for what it opens. */
 		vq->iov = kmalloc_array(VHR_MAX_IOV, sizeof(*vq->iov),
-					GFP_KERNEL);
-		vq->log = kmalloc_array(VHR_MAX_IOV, sizeof(*vq->log),
-					GFP_KERNEL);
-		if (!vq->iov || !vq->log)
+					GFP_KERNEL_ACCOUNT);
+		if (!vq->iov)
 			goto err;
 		vhr_vq_reset(vq);
 	}
@@ -315,9 +338,7 @@ int vhr_dev_init(struct vhr_dev *dev, const char *name,
 err:
 	for (i = 0; i < nvqs; i++) {
 		kfree(vqs[i]->iov);
-		kfree(vqs[i]->log);
 		vqs[i]->iov = NULL;
-		vqs[i]->log = NULL;
 	}
 	return -ENOMEM;
 }
@@ -340,7 +361,7 @@ static long vhr_dev_set_owner(struct vhr_dev *dev)
 	dev->mm = get_task_mm(current);
 	if (!dev->mm)
 		return -EINVAL;
-	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 	if (!w) {
 		ret = -ENOMEM;
 		goto err_mm;
@@ -356,7 +377,7 @@ static long vhr_dev_set_owner(struct vhr_dev *dev)
 		goto err_free;
 	}
 	w->task = task;
-	dev->worker = w;
+	rcu_assign_pointer(dev->worker, w);
 	kvmarm_worker_start(task);
 	return 0;
 
@@ -392,6 +413,7 @@ void vhr_dev_stop(struct vhr_dev *dev)
  */
 void vhr_dev_cleanup(struct vhr_dev *dev)
 {
+	struct vhr_worker *w;
 	int i;
 
 	for (i = 0; i < dev->nvqs; i++) {
@@ -402,10 +424,14 @@ void vhr_dev_cleanup(struct vhr_dev *dev)
 		vhr_vq_reset(vq);
 		mutex_unlock(&vq->mutex);
 	}
-	if (dev->worker) {
-		kvmarm_worker_stop(dev->worker->task);
-		kfree(dev->worker);
-		dev->worker = NULL;
+	w = rcu_dereference_protected(dev->worker,
+				      lockdep_is_held(&dev->mutex));
+	if (w) {
+		/* No waker may still be using the task (vhr_work_queue()). */
+		RCU_INIT_POINTER(dev->worker, NULL);
+		synchronize_rcu();
+		kvmarm_worker_stop(w->task);
+		kfree(w);
 	}
 	if (dev->log_ctx)
 		eventfd_ctx_put(dev->log_ctx);
@@ -427,9 +453,7 @@ void vhr_dev_free(struct vhr_dev *dev)
 
 	for (i = 0; i < dev->nvqs; i++) {
 		kfree(dev->vqs[i]->iov);
-		kfree(dev->vqs[i]->log);
 		dev->vqs[i]->iov = NULL;
-		dev->vqs[i]->log = NULL;
 	}
 }
 
@@ -475,7 +499,8 @@ static long vhr_set_memory(struct vhr_dev *dev, void __user *argp)
 		return -EOPNOTSUPP;
 	if (hdr.nregions > dev->max_mem_regions)
 		return -E2BIG;
-	mem = kvzalloc(struct_size(mem, regions, hdr.nregions), GFP_KERNEL);
+	mem = kvzalloc(struct_size(mem, regions, hdr.nregions),
+		       GFP_KERNEL_ACCOUNT);
 	if (!mem)
 		return -ENOMEM;
 	mem->nregions = hdr.nregions;
@@ -497,11 +522,15 @@ static long vhr_set_memory(struct vhr_dev *dev, void __user *argp)
 	}
 	sort(mem->regions, mem->nregions, sizeof(mem->regions[0]),
 	     vhr_region_cmp, NULL);
+	/* By last byte: a region may end at 2^64, where gpa + size is 0. */
 	for (i = 1; i < mem->nregions; i++) {
 		struct vhr_mem_region *p = &mem->regions[i - 1];
 
-		if (p->gpa + p->size > mem->regions[i].gpa)
+		if (p->gpa + p->size - 1 >= mem->regions[i].gpa) {
+			pr_err("%s: memory regions at %#llx and %#llx overlap\n",
+			       dev->name, p->gpa, mem->regions[i].gpa);
 			goto inval;
+		}
 	}
 
 	/* Swap under every vring's lock: no descriptor walk sees both. */
@@ -838,36 +867,72 @@ int vhr_get_vq_desc(struct vhr_virtqueue *vq, struct iovec *iov,
 
 /* Dirty log */
 
-static int vhr_log_set_bit(struct vhr_dev *dev, u64 page)
+/*
+ * Mark guest pages @first to @last, a page of the bitmap at a time: one
+ * pin and mapping for up to 32768 guest pages, and a chance to reschedule
+ * between them.
+ */
+static int vhr_log_pages(struct vhr_dev *dev, u64 first, u64 last)
 {
-	u64 byte = dev->log_base + page / 8;
-	unsigned long uaddr = (unsigned long)byte;
-	struct page *pg;
-	void *base;
-	int ret;
+	while (first <= last) {
+		u64 byte = dev->log_base + first / 8;
+		unsigned long uaddr = (unsigned long)byte;
+		unsigned long bit, n, i;
+		struct page *pg;
+		void *base;
+		int ret;
 
-	if (uaddr != byte)
-		return -EFAULT;
-	ret = pin_user_pages_fast(uaddr & PAGE_MASK, 1, FOLL_WRITE, &pg);
-	if (ret != 1)
-		return ret < 0 ? ret : -EFAULT;
-	base = kmap_local_page(pg);
-	set_bit((uaddr & ~PAGE_MASK) * 8 + page % 8, base);
-	kunmap_local(base);
-	unpin_user_pages_dirty_lock(&pg, 1, true);
+		if (uaddr != byte || byte < dev->log_base)
+			return -EFAULT;
+		bit = (uaddr & ~PAGE_MASK) * 8 + first % 8;
+		n = min_t(u64, last - first + 1, PAGE_SIZE * 8 - bit);
+		ret = pin_user_pages_fast(uaddr & PAGE_MASK, 1, FOLL_WRITE, &pg);
+		if (ret != 1)
+			return ret < 0 ? ret : -EFAULT;
+		base = kmap_local_page(pg);
+		for (i = 0; i < n; i++)
+			set_bit(bit + i, base);
+		kunmap_local(base);
+		unpin_user_pages_dirty_lock(&pg, 1, true);
+		first += n;
+		cond_resched();
+	}
 	return 0;
 }
 
+/* Mark the guest pages of [@gpa, @gpa + @len), which lie in one region. */
 static int vhr_log_range(struct vhr_dev *dev, u64 gpa, u64 len)
 {
-	u64 page;
-	int ret;
-
 	if (!len)
 		return 0;
-	for (page = gpa / VHR_LOG_PAGE; page <= (gpa + len - 1) / VHR_LOG_PAGE;
-	     page++) {
-		ret = vhr_log_set_bit(dev, page);
+	return vhr_log_pages(dev, gpa / VHR_LOG_PAGE,
+			     (gpa + len - 1) / VHR_LOG_PAGE);
+}
+
+/*
+ * Mark the guest pages behind the owner's [@ua, @ua + @len): through every
+ * region that maps them, as two guest addresses may alias the same memory.
+ */
+static int vhr_log_hva(struct vhr_dev *dev, u64 ua, u64 len)
+{
+	struct vhr_mem *mem = dev->mem;
+	u64 last = ua + len - 1;
+	u32 i;
+	int ret;
+
+	if (!len || !mem || last < ua)
+		return 0;
+	for (i = 0; i < mem->nregions; i++) {
+		const struct vhr_mem_region *r = &mem->regions[i];
+		u64 r_last = r->uaddr + r->size - 1;
+		u64 start, end;
+
+		if (ua > r_last || last < r->uaddr)
+			continue;
+		start = max(ua, r->uaddr);
+		end = min(last, r_last);
+		ret = vhr_log_range(dev, r->gpa + (start - r->uaddr),
+				    end - start + 1);
 		if (ret)
 			return ret;
 	}
@@ -875,15 +940,21 @@ static int vhr_log_range(struct vhr_dev *dev, u64 gpa, u64 len)
 }
 
 /**
- * vhr_log_write() - mark guest pages the device wrote, if logging
- * @vq:      the vring
- * @log:     ranges from vhr_get_vq_desc()
- * @log_num: number of ranges
+ * vhr_log_write_iov() - mark the guest pages the device wrote, if logging
+ * @vq:  the vring, locked
+ * @iov: writable buffers from vhr_get_vq_desc(), in the owner's addresses
+ * @n:   number of @iov
+ * @len: bytes written, from the start of @iov
+ *
+ * Called once the bytes are written.  Only the pages behind those bytes
+ * are marked, through every region that maps them.  The buffers are
+ * mapped back through the memory table, so this serves chains taken
+ * before logging began as well.
  *
  * Return: 0 or a negative errno (the log is unusable).
  */
-int vhr_log_write(struct vhr_virtqueue *vq, struct vhr_log *log,
-		  unsigned int log_num)
+int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
+		      unsigned int n, size_t len)
 {
 	struct vhr_dev *dev = vq->dev;
 	unsigned int i;
@@ -891,60 +962,18 @@ int vhr_log_write(struct vhr_virtqueue *vq, struct vhr_log *log,
 
 	if (!vhr_logging(vq) || !dev->log_base_set)
 		return 0;
-	for (i = 0; i < log_num; i++) {
-		ret = vhr_log_range(dev, log[i].gpa, log[i].len);
+	/* The data must be seen before the bits that say it changed. */
+	smp_wmb();
+	for (i = 0; i < n && len; i++) {
+		size_t l = min(len, iov[i].iov_len);
+
+		ret = vhr_log_hva(dev, (u64)(uintptr_t)iov[i].iov_base, l);
 		if (ret) {
 			vhr_vq_err(vq, "vring %u: cannot write the dirty log\n",
 				   vq->index);
 			return ret;
 		}
-	}
-	if (dev->log_ctx)
-		kvmarm_eventfd_signal(dev->log_ctx);
-	return 0;
-}
-
-/**
- * vhr_log_write_iov() - mark the guest pages behind buffers, if logging
- * @vq:  the vring, locked
- * @iov: buffers from vhr_get_vq_desc(), in the owner's address space
- * @n:   number of @iov
- *
- * For a chain taken before logging was turned on, whose guest ranges were
- * not recorded: each buffer (which lies in one region) is mapped back
- * through the memory table.
- *
- * Return: 0 or a negative errno (the log is unusable).
- */
-int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
-		      unsigned int n)
-{
-	struct vhr_dev *dev = vq->dev;
-	struct vhr_mem *mem = dev->mem;
-	unsigned int i, j;
-	int ret;
-
-	if (!vhr_logging(vq) || !dev->log_base_set || !mem)
-		return 0;
-	for (i = 0; i < n; i++) {
-		u64 ua = (u64)(uintptr_t)iov[i].iov_base;
-
-		for (j = 0; j < mem->nregions && iov[i].iov_len; j++) {
-			const struct vhr_mem_region *r = &mem->regions[j];
-			u64 off = ua - r->uaddr;
-
-			if (off >= r->size)
-				continue;
-			ret = vhr_log_range(dev, r->gpa + off,
-					    min_t(u64, iov[i].iov_len,
-						  r->size - off));
-			if (ret) {
-				vhr_vq_err(vq, "vring %u: cannot write the dirty log\n",
-					   vq->index);
-				return ret;
-			}
-			break;
-		}
+		len -= l;
 	}
 	if (dev->log_ctx)
 		kvmarm_eventfd_signal(dev->log_ctx);
@@ -955,6 +984,8 @@ static void vhr_log_used(struct vhr_virtqueue *vq, size_t off, size_t len)
 {
 	if (!vhr_logging(vq) || !vq->log_used || !vq->dev->log_base_set)
 		return;
+	/* The used ring's update must be seen before its log bits. */
+	smp_wmb();
 	if (vhr_log_range(vq->dev, vq->log_addr + off, len))
 		vhr_vq_err(vq, "vring %u: cannot log the used ring\n",
 			   vq->index);
@@ -1132,6 +1163,35 @@ bool vhr_vq_is_ready(struct vhr_virtqueue *vq)
 	return vq->desc && vq->avail && vq->used && vq->kick;
 }
 
+/**
+ * vhr_exceeds_weight() - has a vring had its share of this turn
+ * @vq:    the vring, locked
+ * @reqs:  requests it started in this turn of the worker
+ * @bytes: their bytes (data and headers)
+ *
+ * A vring that started its weight of requests or of bytes ends its turn:
+ * its kick work is queued again, behind the other vrings' and the
+ * completions', as upstream's vhost_exceeds_weight() does.
+ *
+ * Return: true if the handler must stop now.
+ */
+bool vhr_exceeds_weight(struct vhr_virtqueue *vq, unsigned int reqs,
+			size_t bytes)
+{
+	struct vhr_dev *dev = vq->dev;
+
+	if (reqs < dev->weight && bytes < dev->byte_weight)
+		return false;
+	vhr_work_queue(dev, &vq->poll_work);
+	return true;
+}
+
+/* Does the vring serve requests: backend, addresses and kick eventfd. */
+static bool vhr_vq_running(struct vhr_virtqueue *vq)
+{
+	return vq->private_data && vhr_vq_is_ready(vq);
+}
+
 /* ioctls */
 
 static long vhr_set_log_base(struct vhr_dev *dev, void __user *argp)
@@ -1293,7 +1353,9 @@ static int vhr_get_eventfd(void __user *argp, struct eventfd_ctx **ctx,
  * @cmd:  VHOST_SET/GET_VRING_*
  * @argp: its argument; starts with the vring index
  *
- * NUM, ADDR and BASE are refused with -EBUSY while the vring has a backend.
+ * NUM, ADDR and BASE are refused with -EBUSY while the vring runs: it has
+ * the device's backend and its addresses and kick eventfd.  A vring that
+ * gets the last of these while the backend is attached starts then.
  *
  * Return: the result, or -ENOIOCTLCMD for ioctls it does not handle.
  */
@@ -1332,7 +1394,7 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 	mutex_lock(&vq->mutex);
 	switch (cmd) {
 	case VHOST_SET_VRING_NUM:
-		if (vq->private_data) {
+		if (vhr_vq_running(vq)) {
 			ret = -EBUSY;
 			break;
 		}
@@ -1347,10 +1409,17 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 		vq->num = s.num;
 		break;
 	case VHOST_SET_VRING_ADDR:
-		ret = vq->private_data ? -EBUSY : vhr_set_vring_addr(vq, argp);
+		if (vhr_vq_running(vq)) {
+			ret = -EBUSY;
+			break;
+		}
+		ret = vhr_set_vring_addr(vq, argp);
+		/* Buffers may be waiting already. */
+		if (!ret && vhr_vq_running(vq))
+			vhr_work_queue(dev, &vq->poll_work);
 		break;
 	case VHOST_SET_VRING_BASE:
-		if (vq->private_data) {
+		if (vhr_vq_running(vq)) {
 			ret = -EBUSY;
 			break;
 		}

@@ -104,14 +104,13 @@ struct vhr_virtqueue {
 	bool used_pending;		/* used entries not yet published */
 
 	struct iovec *iov;		/* VHR_MAX_IOV, for the handler */
-	struct vhr_log *log;		/* VHR_MAX_IOV */
 	void *private_data;		/* the device's backend; NULL = stopped */
 };
 
 struct vhr_dev {
 	struct mutex mutex;		/* owner, memory, features, log */
 	struct mm_struct *mm;		/* owner's, NULL before SET_OWNER */
-	struct vhr_worker *worker;
+	struct vhr_worker __rcu *worker;	/* freed after a grace period */
 	struct vhr_mem *mem;
 	struct vhr_virtqueue **vqs;
 	int nvqs;
@@ -122,10 +121,13 @@ struct vhr_dev {
 	struct eventfd_ctx *log_ctx;
 	const char *name;
 	unsigned int max_mem_regions;
+	unsigned int weight;		/* requests per vring per turn */
+	size_t byte_weight;		/* bytes per vring per turn */
 };
 
 int vhr_dev_init(struct vhr_dev *dev, const char *name,
 		 struct vhr_virtqueue **vqs, int nvqs, u64 features,
+		 unsigned int weight, size_t byte_weight,
 		 vhr_work_fn_t handle_kick);
 long vhr_dev_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp);
 long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd,
@@ -148,11 +150,11 @@ int vhr_add_used(struct vhr_virtqueue *vq, unsigned int head, u32 len);
 void vhr_signal(struct vhr_virtqueue *vq);
 bool vhr_enable_notify(struct vhr_virtqueue *vq);
 void vhr_disable_notify(struct vhr_virtqueue *vq);
-int vhr_log_write(struct vhr_virtqueue *vq, struct vhr_log *log,
-		  unsigned int log_num);
 int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
-		      unsigned int n);
+		      unsigned int n, size_t len);
 bool vhr_vq_is_ready(struct vhr_virtqueue *vq);
+bool vhr_exceeds_weight(struct vhr_virtqueue *vq, unsigned int reqs,
+			size_t bytes);
 
 static inline bool vhr_has_feature(struct vhr_virtqueue *vq, int bit)
 {

@@ -111,6 +111,19 @@ static int vq_setup(struct vblk *b, unsigned int i, unsigned int num,
 	return 0;
 }
 
+int vblk_add_vq(struct vblk *b, unsigned int i, unsigned int num)
+{
+	struct vblk_opts o = {};
+	int ret;
+
+	if (i >= VBLK_MAX_QUEUES)
+		return -EINVAL;
+	ret = vq_setup(b, i, num, &o);
+	if (!ret && i >= b->nvq)
+		b->nvq = i + 1;
+	return ret;
+}
+
 int vblk_vdpa_map(struct vblk *b, uint64_t iova, uint64_t size, void *uaddr,
 		  uint8_t perm)
 {
@@ -231,7 +244,8 @@ int vblk_open(struct vblk *b, const struct vblk_opts *o)
 	}
 	if (o->vdpa)
 		return vblk_open_vdpa(b, o);
-	b->fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
+	b->fd = o->dev_fd > 0 ? o->dev_fd :
+		open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
 	if (b->fd < 0)
 		return fail("open /dev/vhost-blk");
 	if (ioctl(b->fd, VHOST_SET_OWNER))

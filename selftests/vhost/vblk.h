@@ -65,6 +65,7 @@ struct vblk_opts {
 	uint64_t log_base;		/* with VHOST_F_LOG_ALL */
 	uint64_t gpa_base;		/* 0: guest address = test address */
 	const char *vdpa;		/* /dev/vhost-vdpa-N instead */
+	int dev_fd;			/* > 0: /dev/vhost-blk, open already */
 };
 
 /* The guest (device-visible) address of arena memory @p. */
@@ -111,6 +112,8 @@ int vblk_vdpa_map(struct vblk *b, uint64_t iova, uint64_t size, void *uaddr,
 		  uint8_t perm);
 /* vhost-vdpa: the device's virtio status. */
 int vblk_vdpa_status(struct vblk *b);
+/* Set up vring @i (of @num entries) of an open device. */
+int vblk_add_vq(struct vblk *b, unsigned int i, unsigned int num);
 void vblk_close(struct vblk *b);
 void *vblk_alloc(struct vblk *b, size_t size, size_t align);
 

@@ -7,9 +7,11 @@
  * errors, hostile rings and ioctls, the dirty log, and teardown with I/O in
  * flight.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -131,8 +134,10 @@ TEST_F(blk, config_features_and_id)
 {
 	struct vhost_blk_config c;
 	struct stat st;
+	struct vblk_opts o = { .nvq = 1, .num = 8, .features = FEATURES };
+	char *id, first[21] = {}, old[21] = {};
+	struct vblk b2;
 	uint64_t feat;
-	char *id, want[21] = {};
 
 	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_BLK_GET_CONFIG, &c));
 	EXPECT_EQ(DISK_SIZE / SECTOR, c.capacity);
@@ -147,13 +152,36 @@ TEST_F(blk, config_features_and_id)
 	EXPECT_TRUE(feat & (1ULL << VHOST_F_LOG_ALL));
 	EXPECT_EQ(FEATURES, self->b.features);
 
+	/*
+	 * GET_ID: "vhost-blk-" and ten hex digits of the device's own, the
+	 * same for every request; not the backing's inode number, which
+	 * would tell the guest about the host, nor anything else of the
+	 * backing's: another device on the same backing answers differently.
+	 */
 	id = vblk_alloc(&self->b, 20, 64);
 	ASSERT_NE(NULL, id);
 	ASSERT_EQ(0, fstat(self->backing, &st));
-	snprintf(want, sizeof(want), "vhost-blk-%lx", (unsigned long)st.st_ino);
+	snprintf(old, sizeof(old), "vhost-blk-%lx", (unsigned long)st.st_ino);
 	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 1, VIRTIO_BLK_T_GET_ID, 0,
 					   id, 20));
-	EXPECT_EQ(0, strncmp(want, id, 20)) TH_LOG("id '%.20s'", id);
+	memcpy(first, id, 20);
+	EXPECT_EQ(0, strncmp("vhost-blk-", first, 10)) TH_LOG("id '%s'", first);
+	EXPECT_EQ(10, strspn(first + 10, "0123456789abcdef"))
+		TH_LOG("id '%s'", first);
+	EXPECT_NE(0, strncmp(first, old, 20))
+		TH_LOG("id '%s' is the inode number", first);
+	memset(id, 0, 20);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 2, VIRTIO_BLK_T_GET_ID, 0,
+					   id, 20));
+	EXPECT_EQ(0, memcmp(first, id, 20));
+	o.backend_fd = self->backing;
+	ASSERT_EQ(0, vblk_open(&b2, &o)) TH_LOG("%s", vblk_err);
+	id = vblk_alloc(&b2, 20, 64);
+	ASSERT_NE(NULL, id);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b2, 0, VIRTIO_BLK_T_GET_ID, 0, id,
+					   20));
+	EXPECT_NE(0, memcmp(first, id, 20)) TH_LOG("both ids '%s'", first);
+	vblk_close(&b2);
 }
 
 #define QD	8
@@ -432,6 +460,45 @@ TEST(backend_errors)
 	unlink(BACKING);
 }
 
+/*
+ * Attaching starts the vrings that have their addresses and kick eventfd;
+ * the others can be set up afterwards (as the uAPI header says) and start
+ * then, while the running ones refuse changes.
+ */
+TEST(vring_set_up_after_attach)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	struct vhost_vring_state s = { .index = 0, .num = 16 };
+	uint8_t *buf;
+	struct vblk b;
+	int fd;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = make_backing(BACKING, 1 << 20, O_RDWR);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(-1, ioctl(b.fd, VHOST_SET_VRING_NUM, &s));
+	EXPECT_EQ(EBUSY, errno);
+	ASSERT_EQ(0, vblk_add_vq(&b, 1, 16)) TH_LOG("%s", vblk_err);
+	ASSERT_EQ(0, vblk_add_vq(&b, 5, 32)) TH_LOG("%s", vblk_err);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 1, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 5, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	s.index = 5;
+	EXPECT_EQ(-1, ioctl(b.fd, VHOST_SET_VRING_NUM, &s));
+	EXPECT_EQ(EBUSY, errno);
+	vblk_close(&b);
+	close(fd);
+	unlink(BACKING);
+}
+
 /* Writes land on their sector even if the backend fd is O_APPEND. */
 TEST(append_backend_writes_in_place)
 {
@@ -460,6 +527,63 @@ TEST(append_backend_writes_in_place)
 	vblk_close(&b);
 	close(fd);
 	unlink(BACKING);
+}
+
+#ifndef FS_IOC_SETFLAGS			/* <linux/fs.h> clashes with <sys/mount.h> */
+#define FS_IOC_GETFLAGS	_IOR('f', 1, long)
+#define FS_IOC_SETFLAGS	_IOW('f', 2, long)
+#define FS_APPEND_FL	0x00000020
+#endif
+
+/*
+ * An append-only file (chattr +a) must not have its sectors overwritten:
+ * it is refused as a writable backend with EPERM, whether the fd was
+ * opened before the flag was set or with O_APPEND after; opened for
+ * reading only, it backs a read-only disk.
+ */
+TEST(append_only_backend_refused)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES,
+			       .no_backend = true };
+	const char *dir = "/tmp/vhostappend", *path = "/tmp/vhostappend/disk";
+	struct vhost_vring_file f = { .index = 0 };
+	int before, after, ro, flags = 0;
+	struct vblk b;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	mkdir(dir, 0700);
+	ASSERT_EQ(0, mount("tmpfs", dir, "tmpfs", 0, "size=4m"));
+	before = make_backing(path, 1 << 20, O_RDWR);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, ioctl(before, FS_IOC_GETFLAGS, &flags));
+	flags |= FS_APPEND_FL;
+	if (ioctl(before, FS_IOC_SETFLAGS, &flags)) {
+		close(before);
+		umount(dir);
+		SKIP(return, "no chattr +a on tmpfs: %s", strerror(errno));
+	}
+	after = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, after);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	f.fd = before;
+	EXPECT_EQ(-1, ioctl(b.fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(EPERM, errno);
+	f.fd = after;
+	EXPECT_EQ(-1, ioctl(b.fd, VHOST_BLK_SET_BACKEND, &f));
+	EXPECT_EQ(EPERM, errno);
+	f.fd = ro;
+	EXPECT_EQ(0, ioctl(b.fd, VHOST_BLK_SET_BACKEND, &f));
+	vblk_close(&b);
+	flags &= ~FS_APPEND_FL;
+	EXPECT_EQ(0, ioctl(ro, FS_IOC_SETFLAGS, &flags));
+	close(before);
+	close(after);
+	close(ro);
+	EXPECT_EQ(0, unlink(path));
+	EXPECT_EQ(0, umount(dir));
 }
 
 /*
@@ -510,6 +634,64 @@ TEST(discard_and_write_zeroes_without_fallocate)
 	close(fd);
 	unlink(path);
 	EXPECT_EQ(0, umount(dir));
+}
+
+/*
+ * A read of 257 MiB (257 indirect descriptors of the same 1 MiB buffer)
+ * on a sparse 512 MiB backing is more than one request may move: it
+ * fails alone with IOERR and a used length of 1, and the queue goes on.
+ */
+TEST(oversized_request_fails_alone)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	struct vring_desc *t, *d;
+	struct vblk_req r;
+	uint8_t *big;
+	uint32_t len;
+	unsigned int i;
+	struct vblk b;
+	int fd;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = make_backing(BACKING, 512 << 20, O_RDWR);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	big = vblk_alloc(&b, 1 << 20, 4096);
+	t = vblk_alloc(&b, 259 * sizeof(*t), 16);
+	ASSERT_TRUE(big && t);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	r.hdr->type = VIRTIO_BLK_T_IN;
+	r.hdr->sector = 0;
+	*r.status = 0xff;
+	t[0] = (struct vring_desc){ vblk_gpa(&b, r.hdr), 16,
+				    VRING_DESC_F_NEXT, 1 };
+	for (i = 1; i <= 257; i++)
+		t[i] = (struct vring_desc){ vblk_gpa(&b, big), 1 << 20,
+					    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+					    i + 1 };
+	t[258] = (struct vring_desc){ vblk_gpa(&b, r.status), 1,
+				      VRING_DESC_F_WRITE, 0 };
+	d = b.vq[0].desc;
+	d[0] = (struct vring_desc){ vblk_gpa(&b, t), 259 * sizeof(*t),
+				    VRING_DESC_F_INDIRECT, 0 };
+	b.vq[0].chain_len[0] = 1;
+	b.vq[0].num_free--;
+	b.vq[0].free_head = 1;
+	b.vq[0].avail->ring[0] = 0;
+	b.vq[0].avail_idx++;
+	vblk_notify(&b, 0);
+	for (i = 0; i < 100 && vblk_get_used(&b, 0, NULL, &len); i++)
+		vblk_wait(&b, 0, 100);
+	ASSERT_GT(100, i) TH_LOG("request not completed");
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *r.status);
+	EXPECT_EQ(1, len);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 0, big,
+					   1 << 20));
+	vblk_close(&b);
+	close(fd);
+	unlink(BACKING);
 }
 
 /* Hostile rings: queue 0 is attacked, queue 1 must keep serving. */
@@ -651,6 +833,67 @@ TEST_F(hostile, zero_length_descriptors_are_fine)
 	EXPECT_EQ(VIRTIO_BLK_S_OK, *self->r.status);
 	EXPECT_EQ(513, len);
 	EXPECT_EQ(0, err_count(&self->b, 0));
+}
+
+/* Is the running kernel at least @maj.@min? */
+static bool kernel_at_least(int maj, int min)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &a, &b) != 2)
+		return false;
+	return a > maj || (a == maj && b >= min);
+}
+
+/*
+ * SET_OWNER by a user at its RLIMIT_NPROC: from 6.11 the worker is a
+ * thread of the owner, which the limit refuses, so SET_OWNER fails with
+ * an error (and nothing else); within the limit it then succeeds and the
+ * device works.  (Before 6.11 the worker is a kernel thread, which the
+ * limit does not count: SET_OWNER succeeds.)
+ */
+TEST(set_owner_at_nproc_limit)
+{
+	bool task = kernel_at_least(6, 11);
+	int status;
+	pid_t pid;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC), ret;
+		struct vhost_memory m = {};
+		struct rlimit rl;
+
+		if (fd < 0 || getrlimit(RLIMIT_NPROC, &rl))
+			_exit(9);
+		rl.rlim_cur = 0;
+		if (setgid(65534) || setuid(65534) ||
+		    setrlimit(RLIMIT_NPROC, &rl))
+			_exit(10);
+		ret = ioctl(fd, VHOST_SET_OWNER);
+		if (task && (ret != -1 || (errno != EAGAIN && errno != ENOMEM)))
+			_exit(11);
+		if (!task && ret)
+			_exit(12);
+		if (!ret)
+			_exit(0);	/* a kernel thread: nothing more here */
+		/* Failed cleanly: not owned, and it can be owned now. */
+		if (ioctl(fd, VHOST_SET_MEM_TABLE, &m) != -1 || errno != EPERM)
+			_exit(13);
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NPROC, &rl) || ioctl(fd, VHOST_SET_OWNER) ||
+		    ioctl(fd, VHOST_SET_MEM_TABLE, &m))
+			_exit(14);
+		_exit(close(fd) ? 15 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("the owner died: %#x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("step %d failed", WEXITSTATUS(status));
 }
 
 TEST(bad_ioctls)
@@ -795,6 +1038,11 @@ TEST(bad_ioctls)
 	EXPECT_EQ(EBADF, errno);
 	backing = make_backing(BACKING, 1 << 20, O_RDWR);
 	ASSERT_LE(0, backing);
+	/* Vring 0 has its addresses; with a kick eventfd it runs. */
+	f.fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, f.fd);
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_VRING_KICK, &f));
+	close(f.fd);
 	f.fd = backing;
 	EXPECT_EQ(0, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
 	EXPECT_EQ(-1, ioctl(fd, VHOST_BLK_SET_BACKEND, &f));
@@ -814,6 +1062,61 @@ TEST(bad_ioctls)
 	close(fd);
 	munmap(area, 1 << 20);
 	unlink(BACKING);
+}
+
+/*
+ * Memory regions at the top of the guest-physical address space: one may
+ * end exactly at 2^64; one whose end wraps is refused, and so is one that
+ * overlaps a region ending at 2^64.
+ */
+TEST(mem_table_end_of_address_space)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[2];
+	} mem = {};
+	void *area;
+	int fd;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER));
+	area = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+
+	/* Ends at 2^64: fine. */
+	mem.m.nregions = 1;
+	mem.r[0].guest_phys_addr = -(2ull << 20);
+	mem.r[0].memory_size = 2 << 20;
+	mem.r[0].userspace_addr = (uintptr_t)area;
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	/* Wraps past 2^64. */
+	mem.r[0].memory_size = (2 << 20) + 4096;
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EINVAL, errno);
+	/* Inside one that ends at 2^64. */
+	mem.m.nregions = 2;
+	mem.r[0].memory_size = 2 << 20;
+	mem.r[1].guest_phys_addr = -(1ull << 20);
+	mem.r[1].memory_size = 4096;
+	mem.r[1].userspace_addr = (uintptr_t)area + (3 << 20);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EINVAL, errno);
+	/* The same, listed the other way round. */
+	mem.r[1] = mem.r[0];
+	mem.r[0].guest_phys_addr = -(1ull << 20);
+	mem.r[0].memory_size = 4096;
+	mem.r[0].userspace_addr = (uintptr_t)area + (3 << 20);
+	EXPECT_EQ(-1, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(EINVAL, errno);
+	/* Right below it: fine. */
+	mem.r[0].guest_phys_addr = -(3ull << 20);
+	EXPECT_EQ(0, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	close(fd);
+	munmap(area, 4 << 20);
 }
 
 TEST(dirty_log)
@@ -884,6 +1187,139 @@ TEST(dirty_log)
 	unlink(BACKING);
 }
 
+static bool page_logged(const uint8_t *bitmap, uint64_t gpa)
+{
+	uint64_t page = gpa / 4096;
+
+	return bitmap[page / 8] & (1 << (page % 8));
+}
+
+/* Guest pages marked in @bitmap from @gpa on, @len bytes long. */
+static unsigned int pages_logged(const uint8_t *bitmap, uint64_t gpa,
+				 uint64_t len)
+{
+	unsigned int n = 0;
+	uint64_t a;
+
+	for (a = gpa & ~4095ull; a < gpa + len; a += 4096)
+		n += page_logged(bitmap, a);
+	return n;
+}
+
+/*
+ * The dirty log marks what the device wrote, and only that: the data
+ * bytes of a read or GET_ID (not the rest of the buffers), the status
+ * byte, also when the request fails or has no header, and every guest
+ * page of memory that two regions alias.
+ */
+TEST(dirty_log_marks_what_is_written)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[2];
+	} mem = {};
+	struct vblk_opts o = {
+		.nvq = 1, .num = 8, .arena_size = 4 << 20,
+		.features = FEATURES | (1ULL << VHOST_F_LOG_ALL),
+		.gpa_base = 1ULL << 30,
+	};
+	const uint64_t alias = 3ULL << 29;	/* a second view of the arena */
+	const size_t bmap = 128 << 10;		/* 4 GiB of guest memory */
+	uint8_t *bitmap, *data, *status;
+	struct vblk_seg segs[2];
+	struct vblk_req r;
+	struct vblk b;
+	uint32_t len;
+	int backing, i;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	backing = make_backing(BACKING, 1 << 20, O_RDWR);
+	ASSERT_LE(0, backing);
+	bitmap = mmap(NULL, bmap, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bitmap);
+	o.log_base = (uintptr_t)bitmap;
+	o.backend_fd = backing;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	data = vblk_alloc(&b, 3 * 4096, 4096);
+	status = vblk_alloc(&b, 1, 4096);	/* a page of its own */
+	ASSERT_TRUE(data && status);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	r.status = status;
+
+	/* A read of 2.5 pages into three: the pages of the 2.5 and status. */
+	memset(bitmap, 0, bmap);
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, data,
+				 2 * 4096 + 512, 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_EQ(3, pages_logged(bitmap, vblk_gpa(&b, data), 3 * 4096));
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
+
+	/* GET_ID writes 20 bytes of a three-page buffer: one page. */
+	memset(bitmap, 0, bmap);
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_GET_ID, 0, data,
+				 3 * 4096 - 1, 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_EQ(1, pages_logged(bitmap, vblk_gpa(&b, data), 3 * 4096));
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
+
+	/* A failed read writes only its status. */
+	memset(bitmap, 0, bmap);
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 1 << 20, data,
+				 3 * 4096, 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *r.status);
+	EXPECT_EQ(0, pages_logged(bitmap, vblk_gpa(&b, data), 3 * 4096));
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
+
+	/* A chain without a header: IOERR in its status, marked too. */
+	memset(bitmap, 0, bmap);
+	*status = 0xff;
+	segs[0].addr = r.hdr;
+	segs[0].len = 8;
+	segs[1].addr = status;
+	segs[1].len = 1;
+	ASSERT_LE(0, vblk_add(&b, 0, segs, 1, 1, false, NULL));
+	vblk_notify(&b, 0);
+	for (i = 0; i < 50 && vblk_get_used(&b, 0, NULL, &len); i++)
+		vblk_wait(&b, 0, 100);
+	ASSERT_GT(50, i) TH_LOG("request not completed");
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *status);
+	EXPECT_EQ(1, len);
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
+
+	/* The arena at a second guest address: a read marks both views. */
+	mem.m.nregions = 2;
+	mem.r[0].guest_phys_addr = b.gpa_base;
+	mem.r[0].memory_size = b.arena_size;
+	mem.r[0].userspace_addr = (uintptr_t)b.arena;
+	mem.r[1] = mem.r[0];
+	mem.r[1].guest_phys_addr = alias;
+	ASSERT_EQ(0, ioctl(b.fd, VHOST_SET_MEM_TABLE, &mem));
+	memset(bitmap, 0, bmap);
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, data, 4096,
+				 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, data)));
+	EXPECT_TRUE(page_logged(bitmap, alias + (data - b.arena)))
+		TH_LOG("the alias of the data is not marked");
+	EXPECT_TRUE(page_logged(bitmap, alias + (status - b.arena)))
+		TH_LOG("the alias of the status is not marked");
+
+	vblk_close(&b);
+	close(backing);
+	munmap(bitmap, bmap);
+	unlink(BACKING);
+}
+
 /* Set up, queue @n reads and leave them to the teardown under test. */
 static int start_io(struct vblk *b, int backing, unsigned int n)
 {
@@ -943,6 +1379,124 @@ TEST_F_TIMEOUT(blk, teardown_with_io_in_flight, 120)
 	/* The fixture's device still works. */
 	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 3, VIRTIO_BLK_T_IN, 0,
 					   buf, 4096));
+}
+
+/* Kick every vring of @b until @stop, from a thread or a process. */
+struct kicker {
+	struct vblk *b;
+	bool *stop;
+};
+
+static void *kick_loop(void *arg)
+{
+	struct kicker *k = arg;
+	uint64_t one = 1;
+	unsigned int q;
+
+	while (!__atomic_load_n(k->stop, __ATOMIC_RELAXED))
+		for (q = 0; q < k->b->nvq; q++)
+			if (write(k->b->vq[q].kick, &one, sizeof(one)) < 0)
+				return NULL;
+	return NULL;
+}
+
+/*
+ * Kicks from many threads, and from another process holding the kick
+ * eventfds, while the owner closes the device or is killed: every kick
+ * that races with the teardown wakes the worker before it is freed or
+ * not at all.  (A use-after-free shows with KASAN; here, the host must
+ * survive and the processes end.)
+ */
+TEST_F_TIMEOUT(blk, kicks_race_with_teardown, 300)
+{
+	uint8_t *buf = vblk_alloc(&self->b, 4096, 4096);
+	int round, status, i;
+	pid_t owner;
+
+	for (round = 0; round < 16; round++) {
+		owner = fork();
+		ASSERT_LE(0, owner);
+		if (!owner) {
+			static bool stop;
+			struct kicker k;
+			pthread_t t[4];
+			struct vblk b2;
+			pid_t other;
+
+			if (start_io(&b2, self->backing, 16))
+				_exit(1);
+			k.b = &b2;
+			k.stop = &stop;
+			other = fork();
+			if (!other) {
+				/* Keeps the kick eventfds, not the device. */
+				close(b2.fd);
+				alarm(5);
+				kick_loop(&k);
+				_exit(0);
+			}
+			for (i = 0; i < 4; i++)
+				pthread_create(&t[i], NULL, kick_loop, &k);
+			usleep(1000 * (rnd() % 20));
+			if (round & 1)
+				pause();	/* killed */
+			close(b2.fd);	/* closed while kicked */
+			__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
+			for (i = 0; i < 4; i++)
+				pthread_join(t[i], NULL);
+			kill(other, SIGKILL);
+			waitpid(other, NULL, 0);
+			_exit(0);
+		}
+		if (round & 1) {
+			usleep(1000 * (5 + rnd() % 20));
+			kill(owner, SIGKILL);
+		}
+		ASSERT_EQ(owner, waitpid(owner, &status, 0));
+		if (!(round & 1))
+			EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	/* Reap the kickers the killed owners left behind (alarm). */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 3, VIRTIO_BLK_T_IN, 0,
+					   buf, 4096));
+}
+
+/*
+ * A vring's turn of the worker ends after 16 MiB, not only after 256
+ * requests: with 64 reads of 4 MiB (served from the page cache, so done
+ * in the turn) queued on queue 0 and then a 4 KiB read on queue 1, the
+ * small read completes while most of the big ones still wait.
+ */
+TEST_F_TIMEOUT(blk, turn_ends_after_its_bytes, 120)
+{
+	struct vblk_req *big = vblk_alloc(&self->b, 64 * sizeof(*big), 64);
+	uint8_t *buf = vblk_alloc(&self->b, 4 << 20, 4096);
+	struct vblk_req *small = vblk_alloc(&self->b, sizeof(*small), 64);
+	uint16_t used;
+	unsigned int i;
+
+	ASSERT_TRUE(big && buf && small);
+	ASSERT_EQ(0, vblk_req_init(&self->b, small));
+	for (i = 0; i < 64; i++) {
+		ASSERT_EQ(0, vblk_req_init(&self->b, &big[i]));
+		ASSERT_EQ(0, vblk_submit(&self->b, 0, &big[i], VIRTIO_BLK_T_IN,
+					 0, buf, 4 << 20, 1, true));
+	}
+	ASSERT_EQ(0, vblk_submit(&self->b, 1, small, VIRTIO_BLK_T_IN, 8, buf,
+				 4096, 1, false));
+	vblk_notify(&self->b, 0);
+	vblk_notify(&self->b, 1);
+	ASSERT_EQ(0, vblk_complete(&self->b, 1, small, 20000));
+	used = __atomic_load_n(&self->b.vq[0].used->idx, __ATOMIC_ACQUIRE);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *small->status);
+	EXPECT_GT(48, used) TH_LOG("%u big reads done before the small one",
+				   used);
+	for (i = 0; i < 64; i++) {
+		ASSERT_EQ(0, vblk_complete(&self->b, 0, &big[i], 20000));
+		EXPECT_EQ(VIRTIO_BLK_S_OK, *big[i].status);
+	}
 }
 
 #define NULLB_CFS	"/sys/kernel/config/nullb/"
@@ -1071,6 +1625,238 @@ static void read_behind(struct __test_metadata *_metadata, struct vblk *b,
 static const char *const slow_disk[] = {
 	"size", "64", "irqmode", "2", "completion_nsec", "200000000", NULL
 };
+
+/* Requests in flight in the block device at @node: reads + writes. */
+static int bdev_inflight(const char *node)
+{
+	unsigned int rd, wr;
+	char path[64];
+	struct stat st;
+	FILE *f;
+	int ret;
+
+	if (stat(node, &st))
+		return -errno;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/inflight",
+		 major(st.st_rdev), minor(st.st_rdev));
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ret = fscanf(f, "%u %u", &rd, &wr) == 2 ? (int)(rd + wr) : -EIO;
+	fclose(f);
+	return ret;
+}
+
+/*
+ * A driver that publishes the same head again and again, with requests
+ * that take 500 ms: the device takes no more than a ring's worth (8) at a
+ * time, then the rest as they complete.
+ */
+TEST(inflight_bounded_by_ring_size)
+{
+	static const char *const slow[] = {
+		"size", "64", "irqmode", "2", "completion_nsec", "500000000",
+		NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 8, .arena_size = 1 << 20,
+			       .features = FEATURES };
+	const char *node = "/tmp/vhostcap-nullb";
+	struct vring_desc *d;
+	struct vblk_vq *vq;
+	struct vblk_req r;
+	struct vblk b;
+	uint8_t *buf;
+	int fd, i, n;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = nullb_open("vhostcap", node, slow);
+	if (fd == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	vq = &b.vq[0];
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	r.hdr->type = VIRTIO_BLK_T_IN;
+	r.hdr->sector = 0;
+	d = vq->desc;
+	d[0] = (struct vring_desc){ vblk_gpa(&b, r.hdr), 16,
+				    VRING_DESC_F_NEXT, 1 };
+	d[1] = (struct vring_desc){ vblk_gpa(&b, buf), 4096,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
+	d[2] = (struct vring_desc){ vblk_gpa(&b, r.status), 1,
+				    VRING_DESC_F_WRITE, 0 };
+	/*
+	 * Two rings' worth of head 0, each published when the device took
+	 * the one before.
+	 */
+	for (n = 0; n < 2; n++) {
+		for (i = 0; i < 8; i++)
+			vq->avail->ring[vq->avail_idx++ % 8] = 0;
+		vblk_notify(&b, 0);
+		usleep(150000);
+	}
+	n = bdev_inflight(node);
+	EXPECT_LE(1, n);
+	EXPECT_GE(8, n) TH_LOG("%d requests in flight on a ring of 8", n);
+	for (i = 0; i < 100 && __atomic_load_n(&vq->used->idx,
+					       __ATOMIC_ACQUIRE) != 16; i++)
+		usleep(50000);
+	EXPECT_EQ(16, vq->used->idx);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_EQ(0, err_count(&b, 0));
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostcap", node));
+}
+
+/* Workqueue workers now running a work of workqueue @wq ("+@wq"). */
+static int busy_workers(const char *wq)
+{
+	char path[300], comm[64], *plus;
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+	FILE *f;
+
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, "kworker/", 8)) {
+			comm[strcspn(comm, "\n")] = 0;
+			plus = strchr(comm, '+');
+			n += plus && !strcmp(plus + 1, wq);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Slow requests (here discards, on a disk that takes 300 ms for each) of
+ * one device run one at a time: of four sent together, one is in the disk
+ * and one worker of the shared workqueue is busy with them (not one per
+ * request, all but one waiting for the device), and all succeed.
+ */
+TEST(slow_requests_bounded_per_device)
+{
+	static const char *const slow[] = {
+		"size", "64", "memory_backed", "1", "discard", "1",
+		"irqmode", "2", "completion_nsec", "300000000", NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	const char *node = "/tmp/vhostslow-nullb";
+	struct virtio_blk_discard_write_zeroes *seg;
+	struct vblk_req *r;
+	struct vblk b;
+	int fd, i, n;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = nullb_open("vhostslow", node, slow);
+	if (fd == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	r = vblk_alloc(&b, 4 * sizeof(*r), 64);
+	seg = vblk_alloc(&b, 4 * sizeof(*seg), 16);
+	ASSERT_TRUE(r && seg);
+	for (i = 0; i < 4; i++) {
+		seg[i].sector = 8 * i;
+		seg[i].num_sectors = 8;
+		seg[i].flags = 0;
+		ASSERT_EQ(0, vblk_req_init(&b, &r[i]));
+		ASSERT_EQ(0, vblk_submit(&b, 0, &r[i], VIRTIO_BLK_T_DISCARD,
+					 0, &seg[i], sizeof(seg[i]), 1, false));
+	}
+	vblk_kick(&b, 0);
+	usleep(150000);
+	n = bdev_inflight(node);
+	EXPECT_EQ(1, n) TH_LOG("%d slow requests in the disk at once", n);
+	n = busy_workers("vblk");
+	EXPECT_EQ(1, n) TH_LOG("%d workers busy with one device", n);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, vblk_complete(&b, 0, &r[i], 5000));
+		EXPECT_EQ(VIRTIO_BLK_S_OK, *r[i].status);
+	}
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostslow", node));
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * GET_VRING_BASE waits for the vring's requests, which a driver (or the
+ * backing) may keep pending for as long as it likes: a signal ends the
+ * wait with EINTR.  Here a read takes 4 s and SIGALRM comes after 1 s.
+ * Once the read is done, the base is read.
+ */
+TEST_F_TIMEOUT(blk, get_vring_base_interruptible, 60)
+{
+	static const char *const slow[] = {
+		"size", "64", "irqmode", "2", "completion_nsec", "4000000000",
+		NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 8, .arena_size = 1 << 20,
+			       .features = FEATURES };
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct vhost_vring_state s = { .index = 0 };
+	const char *node = "/tmp/vhostbase-nullb";
+	struct timespec t0;
+	struct vblk_req r;
+	struct vblk b;
+	uint8_t *buf;
+	double t;
+	int fd, ret;
+
+	fd = nullb_open("vhostbase", node, slow);
+	if (fd == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, buf, 4096, 1,
+				 false));
+	vblk_kick(&b, 0);
+	usleep(200000);		/* the read waits in null_blk */
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	alarm(1);
+	ret = ioctl(b.fd, VHOST_GET_VRING_BASE, &s);
+	t = elapsed(&t0);
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_GT(2.5, t) TH_LOG("GET_VRING_BASE returned after %.2f s", t);
+
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 10000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_EQ(0, ioctl(b.fd, VHOST_GET_VRING_BASE, &s));
+	EXPECT_EQ(1, s.num);
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostbase", node));
+}
 
 /*
  * The owner is killed while its requests sit in a slow disk (null_blk,
@@ -1239,6 +2025,258 @@ TEST(discard_on_block_device)
 	close(fd);
 	free(zero);
 	EXPECT_EQ(0, nullb_remove("vhostdiscard", node));
+}
+
+#ifndef BLKROSET			/* <linux/fs.h> clashes with <sys/mount.h> */
+#define BLKROSET	_IO(0x12, 93)
+#endif
+
+/*
+ * Discard and write-zeroes on @b (a memory-backed null_blk with discard),
+ * sectors 8 to 15, which hold data: both must fail, the data stays.
+ */
+static void discard_refused(struct __test_metadata *_metadata, struct vblk *b)
+{
+	struct virtio_blk_discard_write_zeroes *seg;
+	uint8_t *buf, *before;
+
+	buf = vblk_alloc(b, 4096, 4096);
+	before = malloc(4096);
+	seg = vblk_alloc(b, sizeof(*seg), 16);
+	ASSERT_TRUE(buf && before && seg);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(b, 0, VIRTIO_BLK_T_IN, 8, buf,
+					   4096));
+	memcpy(before, buf, 4096);
+	seg->sector = 8;
+	seg->num_sectors = 8;
+	seg->flags = 0;
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(b, 0, VIRTIO_BLK_T_DISCARD, 0,
+					      seg, sizeof(*seg)));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(b, 0, VIRTIO_BLK_T_WRITE_ZEROES,
+					      0, seg, sizeof(*seg)));
+	seg->flags = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(b, 0, VIRTIO_BLK_T_WRITE_ZEROES,
+					      0, seg, sizeof(*seg)));
+	memset(buf, 0xee, 4096);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(b, 0, VIRTIO_BLK_T_IN, 8, buf,
+					   4096));
+	EXPECT_EQ(0, memcmp(before, buf, 4096)) TH_LOG("the data changed");
+	free(before);
+}
+
+/*
+ * A block device made read-only (BLKROSET) after the backend was opened
+ * for writing: discard and write-zeroes fail, as writes do, and the data
+ * stays.
+ */
+TEST(discard_on_read_only_block_device)
+{
+	static const char *const disk[] = {
+		"size", "64", "memory_backed", "1", "discard", "1", NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	const char *node = "/tmp/vhostro-nullb";
+	int fd, ro = 1;
+	uint8_t *buf;
+	struct vblk b;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	fd = nullb_open("vhostro", node, disk);
+	if (fd == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	fill(buf, 4096, 21);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 8, buf,
+					   4096));
+	ASSERT_EQ(0, ioctl(fd, BLKROSET, &ro));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 8, buf,
+					      4096));
+	discard_refused(_metadata, &b);
+	ro = 0;
+	EXPECT_EQ(0, ioctl(fd, BLKROSET, &ro));
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostro", node));
+}
+
+/*
+ * A block device with a file system mounted on it (read-only, so that the
+ * device may be opened for writing at all): a discard would drop the file
+ * system's cached blocks and deallocate them under it.  It fails, and the
+ * data stays.  (Write-zeroes go through blkdev_fallocate(), which does not
+ * drop the cache of a device someone else holds and writes zeroes anyway:
+ * not checked here.)
+ */
+TEST(discard_on_mounted_block_device)
+{
+	static const char *const disk[] = {
+		"size", "64", "memory_backed", "1", "discard", "1", NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 16, .features = FEATURES };
+	const char *node = "/tmp/vhostmnt-nullb", *dir = "/tmp/vhostmnt";
+	struct virtio_blk_discard_write_zeroes *seg;
+	uint8_t *buf, *before;
+	struct vblk b;
+	char cmd[128];
+	int fd, ret;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	ret = nullb_make("vhostmnt", node, disk);
+	if (ret == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_EQ(0, ret);
+	snprintf(cmd, sizeof(cmd), "mke2fs -F %s >/dev/null 2>&1", node);
+	ASSERT_EQ(0, system(cmd));
+	mkdir(dir, 0700);
+	if (mount(node, dir, "ext4", MS_RDONLY, NULL)) {
+		nullb_remove("vhostmnt", node);
+		SKIP(return, "cannot mount ext4: %s", strerror(errno));
+	}
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		/* CONFIG_BLK_DEV_WRITE_MOUNTED=n: nothing to test. */
+		umount(dir);
+		nullb_remove("vhostmnt", node);
+		SKIP(return, "cannot open a mounted device for writing: %s",
+		     strerror(errno));
+	}
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 4096, 4096);
+	before = malloc(4096);
+	seg = vblk_alloc(&b, sizeof(*seg), 16);
+	ASSERT_TRUE(buf && before && seg);
+	/* The superblock, 1 KiB in. */
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	memcpy(before, buf, 4096);
+	seg->sector = 0;
+	seg->num_sectors = 8;
+	seg->flags = 0;
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, vblk_do(&b, 0, VIRTIO_BLK_T_DISCARD, 0,
+					      seg, sizeof(*seg)));
+	memset(buf, 0xee, 4096);
+	ASSERT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_IN, 0, buf,
+					   4096));
+	EXPECT_EQ(0, memcmp(before, buf, 4096)) TH_LOG("the superblock changed");
+	vblk_close(&b);
+	close(fd);
+	free(before);
+	EXPECT_EQ(0, umount(dir));
+	/* Unmounted, the same discard goes through. */
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	seg = vblk_alloc(&b, sizeof(*seg), 16);
+	ASSERT_NE(NULL, seg);
+	seg->sector = 0;
+	seg->num_sectors = 8;
+	seg->flags = 0;
+	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&b, 0, VIRTIO_BLK_T_DISCARD, 0,
+					   seg, sizeof(*seg)));
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostmnt", node));
+}
+
+/*
+ * The worker writes with its owner's credentials: a user's write into a
+ * file system whose free space is all reserved for root fails with
+ * ENOSPC (IOERR), while root still has room.  With root's credentials it
+ * would eat the reserved blocks.  (A kernel thread before 6.11 has
+ * root's unless it takes the owner's.)
+ */
+TEST_F_TIMEOUT(blk, writes_take_the_owners_credentials, 300)
+{
+	static const char *const disk[] = {
+		"size", "64", "memory_backed", "1", NULL
+	};
+	const char *node = "/tmp/vhostcred-nullb", *dir = "/tmp/vhostcred";
+	char cmd[128], root[64 << 10];
+	int ret, status, fd;
+	pid_t pid;
+
+	ret = nullb_make("vhostcred", node, disk);
+	if (ret == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_EQ(0, ret);
+	/* Half the blocks reserved for root. */
+	snprintf(cmd, sizeof(cmd), "mke2fs -F -m 50 %s >/dev/null 2>&1", node);
+	ASSERT_EQ(0, system(cmd));
+	mkdir(dir, 0700);
+	if (mount(node, dir, "ext4", 0, NULL)) {
+		nullb_remove("vhostcred", node);
+		SKIP(return, "cannot mount ext4: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, chmod(dir, 0777));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vblk_opts o = { .nvq = 1, .num = 16,
+				       .features = FEATURES };
+		static char chunk[64 << 10];
+		int dev = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
+		int fill_fd, disk_fd;
+		size_t sz = sizeof(chunk);
+		uint8_t *buf;
+		struct vblk b;
+
+		if (dev < 0 || setgid(1000) || setuid(1000))
+			_exit(10);
+		disk_fd = open("/tmp/vhostcred/disk", O_RDWR | O_CREAT, 0600);
+		fill_fd = open("/tmp/vhostcred/fill", O_RDWR | O_CREAT, 0600);
+		if (disk_fd < 0 || fill_fd < 0 || ftruncate(disk_fd, 8 << 20))
+			_exit(11);
+		/* Everything the user may have. */
+		memset(chunk, 0x5a, sizeof(chunk));
+		while (sz >= 1024) {
+			if (write(fill_fd, chunk, sz) < 0) {
+				if (errno != ENOSPC)
+					_exit(12);
+				fsync(fill_fd);
+				sz /= 2;
+			}
+		}
+		if (fsync(fill_fd))
+			_exit(13);
+		o.dev_fd = dev;
+		o.backend_fd = disk_fd;
+		if (vblk_open(&b, &o))
+			_exit(14);
+		buf = vblk_alloc(&b, 64 << 10, 4096);
+		if (!buf)
+			_exit(15);
+		memset(buf, 0xa5, 64 << 10);
+		if (vblk_do(&b, 0, VIRTIO_BLK_T_OUT, 0, buf, 64 << 10) !=
+		    VIRTIO_BLK_S_IOERR)
+			_exit(16);
+		vblk_close(&b);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("step %d failed", WEXITSTATUS(status));
+	/* Root still has room: the user's write failed for want of rights. */
+	fd = open("/tmp/vhostcred/root", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	memset(root, 0x3c, sizeof(root));
+	EXPECT_EQ((ssize_t)sizeof(root), write(fd, root, sizeof(root)));
+	EXPECT_EQ(0, fsync(fd));
+	close(fd);
+	unlink("/tmp/vhostcred/root");
+	unlink("/tmp/vhostcred/disk");
+	unlink("/tmp/vhostcred/fill");
+	EXPECT_EQ(0, umount(dir));
+	EXPECT_EQ(0, nullb_remove("vhostcred", node));
 }
 
 /*
@@ -1509,6 +2547,82 @@ TEST_F(blk, write_zeroes_unmap_on_block_device)
 	free(expect);
 	vblk_close(&b);
 	loop_detach(bfd, lfd);
+}
+
+/* The memory.current of cgroup @dir, or -1. */
+static long long memcg_current(const char *dir)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/*
+ * What an open /dev/vhost-blk allocates (its vrings' iovec arrays alone
+ * are 256 KiB) is charged to the opener's memory cgroup: eight opens in
+ * a fresh cgroup raise its memory.current by more than 1.5 MiB.
+ */
+TEST(open_charged_to_memcg)
+{
+	const char *root = "/sys/fs/cgroup", *cg = "/sys/fs/cgroup/vhostmem";
+	long long before, after;
+	int p[2], q[2], status;
+	char c, path[128], pidstr[16];
+	pid_t pid;
+
+	if (access("/dev/vhost-blk", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-blk missing");
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	if (access(path, F_OK))
+		mount("none", root, "cgroup2", 0, NULL);
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
+	if (sysfs_write(path, "+memory"))
+		SKIP(return, "no memory controller in cgroup v2");
+	if (mkdir(cg, 0755) && errno != EEXIST)
+		SKIP(return, "cannot make a cgroup: %s", strerror(errno));
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, pipe(q));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fds[8], i;
+
+		/* Joined the cgroup: wait for the first reading. */
+		if (read(p[0], &c, 1) != 1)
+			_exit(1);
+		for (i = 0; i < 8; i++)
+			fds[i] = open("/dev/vhost-blk", O_RDWR | O_CLOEXEC);
+		if (write(q[1], "x", 1) != 1 || read(p[0], &c, 1) != 1)
+			_exit(1);
+		for (i = 0; i < 8; i++)
+			close(fds[i]);
+		_exit(fds[7] < 0);
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(pidstr, sizeof(pidstr), "%d", pid);
+	ASSERT_EQ(0, sysfs_write(path, pidstr));
+	usleep(100000);
+	before = memcg_current(cg);
+	EXPECT_EQ(1, write(p[1], "x", 1));
+	EXPECT_EQ(1, read(q[0], &c, 1));
+	after = memcg_current(cg);
+	EXPECT_EQ(1, write(p[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_LE(0, before);
+	EXPECT_LT(before + (3 << 19), after)
+		TH_LOG("memory.current %lld before, %lld after", before, after);
+	ksft_print_msg("eight opens charged %lld KiB\n", (after - before) >> 10);
+	rmdir(cg);
 }
 
 /* Last: everything closed, the module unloads (and is loaded again). */
