@@ -640,7 +640,8 @@ static void run_target(const struct kf_target *t, unsigned int tidx)
 	unsigned int it, i, slow = 0, every = iterations / 20 ? iterations / 20 : 1;
 	unsigned long ops = 0, children = 0, failures = 0;
 	char why[256] = "", line[160];
-	uint64_t start;
+	uint64_t start, t0, longest = 0;
+	unsigned int longest_it = 0;
 	int ret;
 
 	cur_target = t->name;
@@ -670,7 +671,13 @@ static void run_target(const struct kf_target *t, unsigned int tidx)
 			 "<6>kvmarm_fuzz: seed %llu target %s iteration %u\n",
 			 (unsigned long long)seed, t->name, it);
 		to_kernel_log(line);
+		t0 = now_ns();
 		iteration(t, tidx, it, &children);
+		t0 = now_ns() - t0;
+		if (t0 > longest) {
+			longest = t0;
+			longest_it = it;
+		}
 	}
 	start = now_ns() - start;
 	if (t->check && t->check(why, sizeof(why))) {
@@ -689,6 +696,8 @@ static void run_target(const struct kf_target *t, unsigned int tidx)
 		 t->name, iterations, ops, children,
 		 (unsigned long long)(start / 1000000),
 		 (unsigned long long)(start / 1000000 / iterations));
+	kf_print("# %s: longest iteration %u, %llu ms\n", t->name, longest_it,
+		 (unsigned long long)(longest / 1000000));
 	kf_print("# %s: slowest operation %llu ms: %s\n", t->name,
 		 (unsigned long long)(slots[slow].slowest_ns / 1000000),
 		 slots[slow].slowest);
