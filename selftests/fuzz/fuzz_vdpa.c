@@ -227,6 +227,7 @@ static struct vd *session(struct kf_ctx *c, const char *path)
 	unsigned int i, nvq = 1 + kf_below(c, KF_NVQ);
 	uint64_t f;
 	uint8_t st = 0;
+	bool batch;
 
 	if (!s)
 		return NULL;
@@ -250,10 +251,18 @@ static struct vd *session(struct kf_ctx *c, const char *path)
 	kf_end(c, ioctl(s->fd, VHOST_SET_FEATURES, &f));
 	st |= VIRTIO_CONFIG_S_FEATURES_OK;
 	set_status(c, s->fd, st);
+	/* The arena, in one IOTLB batch as QEMU sends it, or without. */
+	batch = kf_chance(c, 50);
+	if (batch)
+		kf_end(c, iotlb(c, s->fd, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0,
+				0, sizeof(struct vhost_msg_v2)));
 	if (kf_chance(c, 95))
 		kf_end(c, iotlb(c, s->fd, VHOST_IOTLB_UPDATE, IOVA_BASE,
 				kf_mem.arena_size, (uintptr_t)kf_mem.arena,
 				VHOST_ACCESS_RW, 0, sizeof(struct vhost_msg_v2)));
+	if (batch)
+		kf_end(c, iotlb(c, s->fd, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0,
+				0, sizeof(struct vhost_msg_v2)));
 	for (i = 0; i < nvq; i++)
 		if (kf_chance(c, 95))
 			vring_setup(c, s, i);

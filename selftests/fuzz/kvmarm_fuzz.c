@@ -782,7 +782,11 @@ int main(int argc, char **argv)
 		kf_print("Bail out! no memory for the slots\n");
 		return 1;
 	}
-	a = kf_mem_init(&kf_mem, 8 << 20);
+	/*
+	 * 2 MiB: room for requests and small enough that mapping it page
+	 * by page (vhost-vdpa without IOTLB batches) stays quick.
+	 */
+	a = kf_mem_init(&kf_mem, 2 << 20);
 	if (a) {
 		kf_print("Bail out! cannot reserve the fuzzer's memory: %s\n",
 			 strerror(-a));
