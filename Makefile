@@ -4,6 +4,7 @@
 #
 # On an ARM host:   make [KDIR=...] && sudo make install
 # Development:      make demo | make test | make test-debug | make check | make vm
+#                   make fuzz [SEED=S] [ITERS=N]   fuzz our interfaces
 #                   make KVER=6.12   cross-build for a cached Debian kernel
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
@@ -85,6 +86,10 @@ check: setup
 bench:
 	scripts/bench $(KVER)
 
+fuzz: setup
+	scripts/fuzz $(KVER) $(if $(SEED),--seed $(SEED)) \
+		$(if $(ITERS),--iterations $(ITERS))
+
 .PHONY: default modules modules_install install clean setup cross selftests \
-	vm demo test test-debug check bench uninstall dkms-conf deb series series-check \
-	test-install
+	vm demo test test-debug check bench fuzz uninstall dkms-conf deb series \
+	series-check test-install
