@@ -459,8 +459,7 @@ static void op_mmap(struct kf_ctx *c, struct vf *s)
 		PROT_READ, PROT_READ | PROT_WRITE, PROT_WRITE, PROT_NONE,
 		PROT_READ | PROT_EXEC, PROT_READ | PROT_WRITE,
 	};
-	uint32_t idx = index_of(c, s->d->num_regions);
-	uint64_t size = idx < NREG ? s->d->size[idx] : 0, off, alsize;
+	uint64_t idx = index_of(c, s->d->num_regions), size, off, pos, alsize;
 	size_t len = kf_chance(c, 80) ? page * (1 + kf_below(c, 2)) : kf_len(c);
 	int prot = prots[kf_below(c, 6)], nprot, flags = MAP_SHARED;
 	uint32_t *m;
@@ -469,14 +468,19 @@ static void op_mmap(struct kf_ctx *c, struct vf *s)
 	uint32_t v;
 	long ret;
 
-	alsize = (size + page - 1) & ~(uint64_t)(page - 1);
 	off = kf_chance(c, 80) ? page * kf_below(c, 3) : kf_u32(c);
+	pos = (idx << OFFSET_SHIFT) + off;
+	/* The region and offset the driver decodes (the shift may wrap). */
+	idx = pos >> OFFSET_SHIFT;
+	off = pos & ((1ull << OFFSET_SHIFT) - 1);
+	size = idx < s->d->num_regions && idx < NREG ? s->d->size[idx] : 0;
+	alsize = (size + page - 1) & ~(uint64_t)(page - 1);
 	if (kf_chance(c, 10))
 		flags = MAP_PRIVATE;
-	kf_op(c, "mmap region %u offset %#llx len %#zx prot %#x flags %#x",
-	      idx, (unsigned long long)off, len, prot, flags);
-	m = mmap(NULL, len, prot, flags, s->v.device,
-		 ((uint64_t)idx << OFFSET_SHIFT) + off);
+	kf_op(c, "mmap region %llu offset %#llx len %#zx prot %#x flags %#x",
+	      (unsigned long long)idx, (unsigned long long)off, len, prot,
+	      flags);
+	m = mmap(NULL, len, prot, flags, s->v.device, pos);
 	ret = m == MAP_FAILED ? -1 : 0;
 	/* What a mapping needs: whole pages of a region, shared. */
 	may_map = idx < s->d->num_regions && flags == MAP_SHARED &&
@@ -491,12 +495,12 @@ static void op_mmap(struct kf_ctx *c, struct vf *s)
 	/* Registers are 32 bits: aligned words in the region only. */
 	n = off < size ? (len < size - off ? len : size - off) / 4 : 0;
 	if (prot & PROT_READ && n) {
-		kf_op(c, "read mapped region %u", idx);
+		kf_op(c, "read mapped region %llu", (unsigned long long)idx);
 		v = __atomic_load_n(m + kf_below(c, n), __ATOMIC_RELAXED);
 		kf_end(c, v & 0);
 	}
 	if (prot & PROT_WRITE && n && kf_chance(c, 30)) {
-		kf_op(c, "write mapped region %u", idx);
+		kf_op(c, "write mapped region %llu", (unsigned long long)idx);
 		__atomic_store_n(m + kf_below(c, n), (uint32_t)kf_rand(c),
 				 __ATOMIC_RELAXED);
 		kf_end(c, 0);
@@ -505,7 +509,8 @@ static void op_mmap(struct kf_ctx *c, struct vf *s)
 	kf_op(c, "mprotect %#x", nprot);
 	ret = kf_end(c, mprotect((void *)m, len, nprot));
 	if (!ret && nprot & PROT_READ && n) {
-		kf_op(c, "read mapped region %u after mprotect", idx);
+		kf_op(c, "read mapped region %llu after mprotect",
+		      (unsigned long long)idx);
 		v = __atomic_load_n(m + kf_below(c, n), __ATOMIC_RELAXED);
 		kf_end(c, v & 0);
 	}
