@@ -2549,6 +2549,99 @@ TEST_F(blk, write_zeroes_unmap_on_block_device)
 	loop_detach(bfd, lfd);
 }
 
+struct hammer {
+	struct vblk *b;
+	uint32_t type;
+	uint64_t seed;
+	bool *stop;
+	unsigned int done, failed;
+};
+
+/*
+ * Discards or write-zeroes (with UNMAP: a hole punched into the block
+ * device) of random 64 KiB ranges until told to stop.
+ */
+static void *hammer_fn(void *arg)
+{
+	struct hammer *h = arg;
+	struct virtio_blk_discard_write_zeroes *seg;
+	struct vblk_req r;
+	int ret;
+
+	seg = vblk_alloc(h->b, sizeof(*seg), 16);
+	if (!seg || vblk_req_init(h->b, &r)) {
+		h->failed++;
+		return NULL;
+	}
+	while (!__atomic_load_n(h->stop, __ATOMIC_RELAXED)) {
+		seg->sector = vblk_xorshift(&h->seed) %
+			      (DISK_SIZE / SECTOR / 128) * 128;
+		seg->num_sectors = 128;
+		seg->flags = h->type == VIRTIO_BLK_T_WRITE_ZEROES ?
+			     VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+		ret = vblk_submit(h->b, 0, &r, h->type, 0, seg, sizeof(*seg),
+				  1, false);
+		if (!ret) {
+			vblk_kick(h->b, 0);
+			ret = vblk_complete(h->b, 0, &r, 10000);
+		}
+		h->done++;
+		if (ret) {		/* stuck: the next would be too */
+			h->failed++;
+			break;
+		}
+		if (*r.status != VIRTIO_BLK_S_OK)
+			h->failed++;
+	}
+	return NULL;
+}
+
+/*
+ * Two vhost-blk devices on each side of one block device (a loop device),
+ * the ones discarding, the others writing zeroes: the block layer drops
+ * the page cache of a write-zeroes with the invalidate lock held, then
+ * claims the device; a discard must take them in the same order.  For 4 s
+ * they race, and every request completes.
+ */
+TEST_F_TIMEOUT(blk, discard_races_write_zeroes, 120)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .arena_size = 1 << 20,
+			       .features = FEATURES };
+	bool stop = false;
+	struct hammer h[4] = {};
+	struct vblk b[4];
+	pthread_t t[4];
+	int lfd, bfd, i;
+
+	bfd = loop_attach(self->backing, &lfd);
+	if (bfd == -ENODEV)
+		SKIP(return, "no loop devices");
+	ASSERT_LE(0, bfd) TH_LOG("loop device: %s", strerror(-bfd));
+	o.backend_fd = bfd;
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, vblk_open(&b[i], &o)) TH_LOG("%s", vblk_err);
+		h[i] = (struct hammer){
+			.b = &b[i], .seed = 2 * i + 1, .stop = &stop,
+			.type = i & 1 ? VIRTIO_BLK_T_WRITE_ZEROES :
+					VIRTIO_BLK_T_DISCARD,
+		};
+	}
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, hammer_fn, &h[i]));
+	sleep(4);
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, h[i].failed)
+			TH_LOG("device %d: %u of %u requests failed", i,
+			       h[i].failed, h[i].done);
+		EXPECT_LT(10, h[i].done);
+	}
+	for (i = 0; i < 4; i++)
+		vblk_close(&b[i]);
+	loop_detach(bfd, lfd);
+}
+
 /* The memory.current of cgroup @dir, or -1. */
 static long long memcg_current(const char *dir)
 {
