@@ -455,15 +455,24 @@ static int vhost_blk_wait_vq(struct vhost_blk_vq *bvq, bool intr)
 /*
  * For GET_VRING_BASE: the requests of a vring complete before its base
  * is read.  A driver may keep one pending for as long as it likes (or the
- * backing may never answer), so the VMM's thread waits interruptibly.
+ * backing may never answer), so the VMM's thread waits interruptibly, and
+ * without @dev.mutex: the counters and the wait queue live as long as the
+ * file, the worker is looked up under RCU, and a reaper shares the lists
+ * (llist) with the others.  Then, under the mutex (against RESET_OWNER,
+ * which frees the worker), the completions queued so far are run.
  */
 static int vhost_blk_drain_vq(struct vhost_blk_vq *bvq)
 {
+	struct vhr_dev *dev = &bvq->blk->dev;
 	int ret = vhost_blk_wait_vq(bvq, true);
 
 	if (ret)
 		return ret;
-	vhr_dev_flush(&bvq->blk->dev);
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
+	if (!vhr_dev_check_owner(dev))
+		vhr_dev_flush(dev);
+	mutex_unlock(&dev->mutex);
 	return 0;
 }
 
@@ -577,7 +586,8 @@ static long vhost_blk_ioctl(struct file *f, unsigned int cmd,
 	case VHOST_BLK_SET_BACKEND:
 	case VHOST_BLK_GET_CONFIG:
 	case VHOST_RESET_OWNER:
-		mutex_lock(&blk->dev.mutex);
+		if (mutex_lock_killable(&blk->dev.mutex))
+			return -EINTR;
 		ret = vhr_dev_check_owner(&blk->dev);
 		if (!ret && cmd == VHOST_BLK_SET_BACKEND)
 			ret = vhost_blk_set_backend(blk, argp);
@@ -593,15 +603,8 @@ static long vhost_blk_ioctl(struct file *f, unsigned int cmd,
 			return -EFAULT;
 		if (s.index >= VHOST_BLK_MAX_VQS)
 			break;
-		/* Against RESET_OWNER, which frees the worker. */
-		if (mutex_lock_interruptible(&blk->dev.mutex))
-			return -ERESTARTSYS;
-		ret = 0;
-		if (!vhr_dev_check_owner(&blk->dev)) {
-			idx = array_index_nospec(s.index, VHOST_BLK_MAX_VQS);
-			ret = vhost_blk_drain_vq(&blk->vqs[idx]);
-		}
-		mutex_unlock(&blk->dev.mutex);
+		idx = array_index_nospec(s.index, VHOST_BLK_MAX_VQS);
+		ret = vhost_blk_drain_vq(&blk->vqs[idx]);
 		if (ret)
 			return ret;
 		break;

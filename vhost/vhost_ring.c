@@ -1261,7 +1261,9 @@ long vhr_dev_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 {
 	long ret;
 
-	mutex_lock(&dev->mutex);
+	/* Another thread's ioctl may hold it for long: let a kill through. */
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
 	switch (cmd) {
 	case VHOST_GET_FEATURES:
 		ret = copy_to_user(argp, &dev->features,
@@ -1387,7 +1389,8 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 	idx = array_index_nospec(idx, dev->nvqs);
 	vq = dev->vqs[idx];
 
-	mutex_lock(&dev->mutex);
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
 	ret = vhr_dev_check_owner(dev);
 	if (ret)
 		goto out_dev;

@@ -1858,6 +1858,106 @@ TEST_F_TIMEOUT(blk, get_vring_base_interruptible, 60)
 	EXPECT_EQ(0, nullb_remove("vhostbase", node));
 }
 
+struct base_waiter {
+	int fd;
+	int ret;
+};
+
+static void *get_base_fn(void *arg)
+{
+	struct base_waiter *w = arg;
+	struct vhost_vring_state s = { .index = 0 };
+
+	__atomic_store_n(&w->ret, ioctl(w->fd, VHOST_GET_VRING_BASE, &s) ?
+			 -errno : 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Wait up to @ms for child @pid; its wait status, or -1 if it has not
+ * exited.
+ */
+static int wait_child(pid_t pid, int ms)
+{
+	int status, i;
+
+	for (i = 0; i < ms / 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * While one thread of the VMM waits in GET_VRING_BASE for a read that
+ * takes 4 s, another process sharing the device's fd (a forked child)
+ * issues an ioctl: it does not wait for the read, nor for the device's
+ * lock: it exits within a second, and would die of a SIGKILL in any case.
+ */
+TEST_F_TIMEOUT(blk, get_vring_base_leaves_other_ioctls_alone, 60)
+{
+	static const char *const slow[] = {
+		"size", "64", "irqmode", "2", "completion_nsec", "4000000000",
+		NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 8, .arena_size = 1 << 20,
+			       .features = FEATURES };
+	const char *node = "/tmp/vhostbase2-nullb";
+	struct base_waiter w;
+	struct vblk_req r;
+	struct vblk b;
+	uint64_t feat;
+	uint8_t *buf;
+	int fd, status;
+	pthread_t t;
+	pid_t pid;
+
+	fd = nullb_open("vhostbase2", node, slow);
+	if (fd == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, buf, 4096, 1,
+				 false));
+	vblk_kick(&b, 0);
+	usleep(200000);		/* the read waits in null_blk */
+
+	w.fd = b.fd;
+	w.ret = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, get_base_fn, &w));
+	usleep(300000);		/* in GET_VRING_BASE */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(ioctl(b.fd, VHOST_GET_FEATURES, &feat) ? 1 : 0);
+	status = wait_child(pid, 1000);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		status = wait_child(pid, 1000);
+		EXPECT_NE(-1, status) TH_LOG("a killed ioctl is not reaped");
+		EXPECT_TRUE(0) TH_LOG("an ioctl waits for GET_VRING_BASE");
+		if (status == -1)
+			waitpid(pid, &status, 0);
+	} else {
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	/* Still waiting. */
+	EXPECT_EQ(1, __atomic_load_n(&w.ret, __ATOMIC_ACQUIRE));
+
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, w.ret);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 10000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostbase2", node));
+}
+
 /*
  * The owner is killed while its requests sit in a slow disk (null_blk,
  * 200 ms per request): the kill completes, the requests that finish later
