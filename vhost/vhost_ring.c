@@ -1455,6 +1455,9 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 		vq->kick = kick;
 		if (vq->private_data)
 			vhr_poll_start(vq);
+		/* The kick may come last: buffers may be waiting already. */
+		if (vhr_vq_running(vq))
+			vhr_work_queue(dev, &vq->poll_work);
 		break;
 	case VHOST_SET_VRING_CALL:
 	case VHOST_SET_VRING_ERR:

@@ -1381,6 +1381,38 @@ TEST_F_TIMEOUT(blk, teardown_with_io_in_flight, 120)
 					   buf, 4096));
 }
 
+/*
+ * A VMM may set a vring's kick eventfd last, after the backend, with
+ * buffers already on the ring: the device looks at the ring then, as when
+ * it gets its backend or addresses, without waiting for a kick.
+ */
+TEST_F(blk, kick_eventfd_set_last)
+{
+	struct vhost_vring_file f = { .index = 0, .fd = VHOST_FILE_UNBIND };
+	uint8_t *buf = vblk_alloc(&self->b, 4096, 4096);
+	struct vblk_req r;
+	int kick;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_SET_VRING_KICK, &f));
+	ASSERT_EQ(0, vblk_req_init(&self->b, &r));
+	ASSERT_EQ(0, vblk_submit(&self->b, 0, &r, VIRTIO_BLK_T_IN, 0, buf,
+				 4096, 1, false));
+	vblk_kick(&self->b, 0);	/* on the old eventfd, which nobody polls */
+	usleep(100000);
+	EXPECT_EQ(0xff, *r.status) TH_LOG("served without a kick eventfd");
+
+	kick = eventfd(0, EFD_CLOEXEC);	/* never written */
+	ASSERT_LE(0, kick);
+	f.fd = kick;
+	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_SET_VRING_KICK, &f));
+	close(self->b.vq[0].kick);
+	self->b.vq[0].kick = kick;
+	ASSERT_EQ(0, vblk_complete(&self->b, 0, &r, 2000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_EQ(0, err_count(&self->b, 0));
+}
+
 /* Kick every vring of @b until @stop, from a thread or a process. */
 struct kicker {
 	struct vblk *b;
