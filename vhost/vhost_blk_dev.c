@@ -387,7 +387,9 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 			break;		/* reported; the vring stays stopped */
 		if (head == vq->num) {
 			if (unlikely(vhr_enable_notify(vq))) {
+				/* A turn too: a driver may race it forever. */
 				vhr_disable_notify(vq);
+				n++;
 				continue;
 			}
 			break;
