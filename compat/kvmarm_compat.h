@@ -191,8 +191,8 @@ static inline void kvmarm_vfio_release_free(struct vfio_device *vdev)
  *
  * kiocb_start_write() and kiocb_end_write() came with 6.6; older kernels
  * have them where a distribution backported them (Debian's 6.1 does).
- * vhost/Kbuild probes the header and defines KVMARM_NO_KIOCB_START_WRITE
- * where they are missing; they are then supplied here, as 6.6 has them.
+ * Kbuild probes the header and defines KVMARM_HAVE_KIOCB_START_WRITE
+ * where they are; elsewhere they are supplied here, as 6.6 has them.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
@@ -202,7 +202,7 @@ static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
 	return vfs_iocb_iter_write(file, iocb, iter);
 }
 #else
-#ifdef KVMARM_NO_KIOCB_START_WRITE
+#ifndef KVMARM_HAVE_KIOCB_START_WRITE
 static inline void kiocb_start_write(struct kiocb *iocb)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
