@@ -675,6 +675,12 @@ static int vhr_add_desc(struct vhr_virtqueue *vq, const struct vring_desc *d,
 	unsigned int cur = *out_num + *in_num;
 	int n;
 
+	/* Guest memory may end at 2^64 and start again at 0: not a buffer. */
+	if (len && addr + len - 1 < addr) {
+		vhr_vq_err(vq, "vring %u: descriptor %#llx+%u wraps past 2^64\n",
+			   vq->index, addr, len);
+		return -EFAULT;
+	}
 	n = vhr_translate(vq, addr, len, iov + cur, iov_size - cur);
 	if (n < 0) {
 		vhr_vq_err(vq, "vring %u: descriptor %#llx+%u %s\n", vq->index,
@@ -719,6 +725,11 @@ static int vhr_get_indirect(struct vhr_virtqueue *vq,
 		vhr_vq_err(vq, "vring %u: bad indirect table length %u\n",
 			   vq->index, len);
 		return -EINVAL;
+	}
+	if (base + len - 1 < base) {
+		vhr_vq_err(vq, "vring %u: indirect table %#llx+%u wraps past 2^64\n",
+			   vq->index, base, len);
+		return -EFAULT;
 	}
 	/* A table within one region (the usual case) is read in place. */
 	if (vhr_translate(vq, base, len, &tiov, 1) == 1)

@@ -803,6 +803,92 @@ TEST_F(hostile, avail_index_jump)
 	good_queue_serves(_metadata, self);
 }
 
+/*
+ * Guest memory that ends at 2^64 and starts again at 0 (a page each,
+ * besides the arena): a buffer or an indirect table crossing 2^64 is not
+ * one range of guest memory, and is refused like one outside it.
+ */
+TEST_F(hostile, buffer_wrapping_past_2_64)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[3];
+	} mem = {};
+	struct vring_desc *d = self->b.vq[0].desc;
+	uint8_t *top = vblk_alloc(&self->b, 4096, 4096);
+	uint8_t *low = vblk_alloc(&self->b, 4096, 4096);
+
+	ASSERT_TRUE(top && low);
+	mem.m.nregions = 3;
+	mem.r[0].guest_phys_addr = self->b.gpa_base;
+	mem.r[0].memory_size = self->b.arena_size;
+	mem.r[0].userspace_addr = (uintptr_t)self->b.arena;
+	mem.r[1].guest_phys_addr = -4096ull;
+	mem.r[1].memory_size = 4096;
+	mem.r[1].userspace_addr = (uintptr_t)top;
+	mem.r[2].guest_phys_addr = 0;
+	mem.r[2].memory_size = 4096;
+	mem.r[2].userspace_addr = (uintptr_t)low;
+	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_SET_MEM_TABLE, &mem));
+
+	/* A read into 2 KiB below 2^64 and 2 KiB from 0. */
+	self->r.hdr->type = VIRTIO_BLK_T_IN;
+	self->r.hdr->sector = 0;
+	*self->r.status = 0xff;
+	d[0] = (struct vring_desc){ (uintptr_t)self->r.hdr, 16,
+				    VRING_DESC_F_NEXT, 1 };
+	d[1] = (struct vring_desc){ -2048ull, 4096,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
+	d[2] = (struct vring_desc){ (uintptr_t)self->r.status, 1,
+				    VRING_DESC_F_WRITE, 0 };
+	publish(&self->b, 0, 1);
+	EXPECT_LT(0, err_count(&self->b, 0));
+	EXPECT_EQ(0xff, *self->r.status);
+	good_queue_serves(_metadata, self);
+}
+
+/* The same for an indirect table: its first entry below 2^64, its second at 0. */
+TEST_F(hostile, indirect_table_wrapping_past_2_64)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[3];
+	} mem = {};
+	struct vring_desc *d = self->b.vq[0].desc;
+	uint8_t *top = vblk_alloc(&self->b, 4096, 4096);
+	uint8_t *low = vblk_alloc(&self->b, 4096, 4096);
+	struct vring_desc *t0, *t1;
+
+	ASSERT_TRUE(top && low);
+	mem.m.nregions = 3;
+	mem.r[0].guest_phys_addr = self->b.gpa_base;
+	mem.r[0].memory_size = self->b.arena_size;
+	mem.r[0].userspace_addr = (uintptr_t)self->b.arena;
+	mem.r[1].guest_phys_addr = -4096ull;
+	mem.r[1].memory_size = 4096;
+	mem.r[1].userspace_addr = (uintptr_t)top;
+	mem.r[2].guest_phys_addr = 0;
+	mem.r[2].memory_size = 4096;
+	mem.r[2].userspace_addr = (uintptr_t)low;
+	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_SET_MEM_TABLE, &mem));
+
+	self->r.hdr->type = VIRTIO_BLK_T_GET_ID;
+	self->r.hdr->sector = 0;
+	*self->r.status = 0xff;
+	t0 = (struct vring_desc *)(top + 4096 - sizeof(*t0));
+	t1 = (struct vring_desc *)low;
+	*t0 = (struct vring_desc){ (uintptr_t)self->r.hdr, 16,
+				   VRING_DESC_F_NEXT, 1 };
+	*t1 = (struct vring_desc){ (uintptr_t)self->r.status, 1,
+				   VRING_DESC_F_WRITE, 0 };
+	d[0] = (struct vring_desc){ -(uint64_t)sizeof(*t0), 2 * sizeof(*t0),
+				    VRING_DESC_F_INDIRECT, 0 };
+	publish(&self->b, 0, 1);
+	EXPECT_LT(0, err_count(&self->b, 0));
+	EXPECT_EQ(0xff, *self->r.status);
+	good_queue_serves(_metadata, self);
+}
+
 /* Zero-length descriptors, and a header split over two buffers. */
 TEST_F(hostile, zero_length_descriptors_are_fine)
 {
