@@ -157,12 +157,18 @@ static void vhost_blk_req_done(struct vhost_blk_req *req)
 		vhr_vq_err(vq, "vring %u: cannot write status of head %u\n",
 			   vq->index, req->head);
 	} else if (unlikely(vhr_logging(vq))) {
+		size_t data = req->req.used_len - 1;
+
 		/*
 		 * What was written: the data at the start of the writable
 		 * buffers (the used length less the status), and the status.
+		 * A read that failed or fell short returns the status alone,
+		 * but what it read is in the buffers all the same.
 		 */
-		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in,
-				  req->req.used_len - 1);
+		if (req->req.type == VIRTIO_BLK_T_IN &&
+		    req->req.status != VIRTIO_BLK_S_OK && req->req.ret > 0)
+			data = min_t(size_t, req->req.ret, req->req.len);
+		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in, data);
 		vhost_blk_log_status(vq, req->status_ptr);
 	}
 	vhr_add_used(vq, req->head, req->req.used_len);
@@ -334,6 +340,7 @@ static size_t vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
 	if (vhost_blk_get_hdr(req, out, out_len, &type, &sector)) {
 		req->req.status = VIRTIO_BLK_S_IOERR;
 		req->req.used_len = 1;
+		req->req.ret = 0;	/* nothing read */
 		vhost_blk_req_done(req);
 		return out_len + in_len;
 	}

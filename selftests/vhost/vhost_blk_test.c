@@ -1311,7 +1311,8 @@ TEST(dirty_log_marks_what_is_written)
 	};
 	const uint64_t alias = 3ULL << 29;	/* a second view of the arena */
 	const size_t bmap = 128 << 10;		/* 4 GiB of guest memory */
-	uint8_t *bitmap, *data, *status;
+	const size_t pg = sysconf(_SC_PAGESIZE);
+	uint8_t *bitmap, *data, *status, *shrt;
 	struct vblk_seg segs[2];
 	struct vblk_req r;
 	struct vblk b;
@@ -1330,7 +1331,8 @@ TEST(dirty_log_marks_what_is_written)
 	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
 	data = vblk_alloc(&b, 3 * 4096, 4096);
 	status = vblk_alloc(&b, 1, 4096);	/* a page of its own */
-	ASSERT_TRUE(data && status);
+	shrt = vblk_alloc(&b, 3 * pg, pg);
+	ASSERT_TRUE(data && status && shrt);
 	ASSERT_EQ(0, vblk_req_init(&b, &r));
 	r.status = status;
 
@@ -1362,6 +1364,22 @@ TEST(dirty_log_marks_what_is_written)
 	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
 	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *r.status);
 	EXPECT_EQ(0, pages_logged(bitmap, vblk_gpa(&b, data), 3 * 4096));
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
+
+	/*
+	 * A read that falls short, the third (CPU) page of its buffer
+	 * read-only: IOERR, but the two pages it wrote are marked.
+	 */
+	memset(bitmap, 0, bmap);
+	ASSERT_EQ(0, mprotect(shrt + 2 * pg, pg, PROT_READ));
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, shrt,
+				 2 * pg + 4096, 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	ASSERT_EQ(0, mprotect(shrt + 2 * pg, pg, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *r.status);
+	EXPECT_EQ(2 * pg / 4096, pages_logged(bitmap, vblk_gpa(&b, shrt),
+					      3 * pg));
 	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
 
 	/* A chain without a header: IOERR in its status, marked too. */
