@@ -30,6 +30,7 @@
 #include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
+#include <linux/memcontrol.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #endif
@@ -190,8 +191,8 @@ static inline void kvmarm_vfio_release_free(struct vfio_device *vdev)
  *
  * kiocb_start_write() and kiocb_end_write() came with 6.6; older kernels
  * have them where a distribution backported them (Debian's 6.1 does).
- * vhost/Kbuild probes the header and defines KVMARM_NO_KIOCB_START_WRITE
- * where they are missing; they are then supplied here, as 6.6 has them.
+ * Kbuild probes the header and defines KVMARM_HAVE_KIOCB_START_WRITE
+ * where they are; elsewhere they are supplied here, as 6.6 has them.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
@@ -201,7 +202,7 @@ static inline ssize_t kvmarm_iocb_iter_write(struct file *file,
 	return vfs_iocb_iter_write(file, iocb, iter);
 }
 #else
-#ifdef KVMARM_NO_KIOCB_START_WRITE
+#ifndef KVMARM_HAVE_KIOCB_START_WRITE
 static inline void kiocb_start_write(struct kiocb *iocb)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
@@ -287,14 +288,21 @@ struct kvmarm_worker {
  * a kernel thread's are root's, and the owner's quotas and limits (a file
  * system's reserved blocks) would not apply to the guest's writes, nor to
  * the slow requests that take the worker's credentials along.
+ *
+ * Nor does memcg charge a kernel thread's __GFP_ACCOUNT allocations (the
+ * requests the worker allocates for the guest): they are charged to the
+ * owner's memory cgroup, as a vhost_task's, a thread of the owner, are.
  */
 static inline int kvmarm_worker_thread(void *data)
 {
 	struct kvmarm_worker *w = data;
+	struct mem_cgroup *memcg, *old_memcg;
 	const struct cred *old;
 
 	old = override_creds(w->cred);
 	kthread_use_mm(w->mm);
+	memcg = get_mem_cgroup_from_mm(w->mm);
+	old_memcg = set_active_memcg(memcg);
 	for (;;) {
 		/* Pairs with the barrier in wake_up_process(). */
 		set_current_state(TASK_INTERRUPTIBLE);
@@ -305,6 +313,8 @@ static inline int kvmarm_worker_thread(void *data)
 		if (!w->fn(w->arg))
 			schedule();
 	}
+	set_active_memcg(old_memcg);
+	mem_cgroup_put(memcg);
 	kthread_unuse_mm(w->mm);
 	revert_creds(old);
 	return 0;

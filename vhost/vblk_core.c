@@ -224,21 +224,28 @@ static int vblk_discard_bdev(struct file *file, loff_t off, loff_t len,
 
 	if (!bdev_max_discard_sectors(bdev))
 		return 0;
+	/*
+	 * The order of blkdev_fallocate() and blk_ioctl_discard(): the
+	 * invalidate lock, then the claim, held only while the page cache
+	 * is dropped (truncate_bdev_range()).  Claiming first would deadlock
+	 * against them, or against another vhost-blk on the same device.
+	 */
+	filemap_invalidate_lock(mapping);
 	if (claim) {
 		ret = kvmarm_bd_prepare_to_claim(bdev, holder);
 		if (ret) {
+			filemap_invalidate_unlock(mapping);
 			pr_err_ratelimited("%pg is held by another user: no discard\n",
 					   bdev);
 			return ret;
 		}
 	}
-	filemap_invalidate_lock(mapping);
 	truncate_inode_pages_range(mapping, off, off + len - 1);
+	if (claim)
+		bd_abort_claiming(bdev, holder);
 	ret = blkdev_issue_discard(bdev, off >> SECTOR_SHIFT,
 				   len >> SECTOR_SHIFT, GFP_KERNEL);
 	filemap_invalidate_unlock(mapping);
-	if (claim)
-		bd_abort_claiming(bdev, holder);
 	return ret;
 }
 

@@ -157,12 +157,18 @@ static void vhost_blk_req_done(struct vhost_blk_req *req)
 		vhr_vq_err(vq, "vring %u: cannot write status of head %u\n",
 			   vq->index, req->head);
 	} else if (unlikely(vhr_logging(vq))) {
+		size_t data = req->req.used_len - 1;
+
 		/*
 		 * What was written: the data at the start of the writable
 		 * buffers (the used length less the status), and the status.
+		 * A read that failed or fell short returns the status alone,
+		 * but what it read is in the buffers all the same.
 		 */
-		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in,
-				  req->req.used_len - 1);
+		if (req->req.type == VIRTIO_BLK_T_IN &&
+		    req->req.status != VIRTIO_BLK_S_OK && req->req.ret > 0)
+			data = min_t(size_t, req->req.ret, req->req.len);
+		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in, data);
 		vhost_blk_log_status(vq, req->status_ptr);
 	}
 	vhr_add_used(vq, req->head, req->req.used_len);
@@ -334,6 +340,7 @@ static size_t vhost_blk_handle_req(struct vhost_blk_vq *bvq, int head,
 	if (vhost_blk_get_hdr(req, out, out_len, &type, &sector)) {
 		req->req.status = VIRTIO_BLK_S_IOERR;
 		req->req.used_len = 1;
+		req->req.ret = 0;	/* nothing read */
 		vhost_blk_req_done(req);
 		return out_len + in_len;
 	}
@@ -387,7 +394,9 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 			break;		/* reported; the vring stays stopped */
 		if (head == vq->num) {
 			if (unlikely(vhr_enable_notify(vq))) {
+				/* A turn too: a driver may race it forever. */
 				vhr_disable_notify(vq);
+				n++;
 				continue;
 			}
 			break;
@@ -455,15 +464,24 @@ static int vhost_blk_wait_vq(struct vhost_blk_vq *bvq, bool intr)
 /*
  * For GET_VRING_BASE: the requests of a vring complete before its base
  * is read.  A driver may keep one pending for as long as it likes (or the
- * backing may never answer), so the VMM's thread waits interruptibly.
+ * backing may never answer), so the VMM's thread waits interruptibly, and
+ * without @dev.mutex: the counters and the wait queue live as long as the
+ * file, the worker is looked up under RCU, and a reaper shares the lists
+ * (llist) with the others.  Then, under the mutex (against RESET_OWNER,
+ * which frees the worker), the completions queued so far are run.
  */
 static int vhost_blk_drain_vq(struct vhost_blk_vq *bvq)
 {
+	struct vhr_dev *dev = &bvq->blk->dev;
 	int ret = vhost_blk_wait_vq(bvq, true);
 
 	if (ret)
 		return ret;
-	vhr_dev_flush(&bvq->blk->dev);
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
+	if (!vhr_dev_check_owner(dev))
+		vhr_dev_flush(dev);
+	mutex_unlock(&dev->mutex);
 	return 0;
 }
 
@@ -577,7 +595,8 @@ static long vhost_blk_ioctl(struct file *f, unsigned int cmd,
 	case VHOST_BLK_SET_BACKEND:
 	case VHOST_BLK_GET_CONFIG:
 	case VHOST_RESET_OWNER:
-		mutex_lock(&blk->dev.mutex);
+		if (mutex_lock_killable(&blk->dev.mutex))
+			return -EINTR;
 		ret = vhr_dev_check_owner(&blk->dev);
 		if (!ret && cmd == VHOST_BLK_SET_BACKEND)
 			ret = vhost_blk_set_backend(blk, argp);
@@ -593,15 +612,8 @@ static long vhost_blk_ioctl(struct file *f, unsigned int cmd,
 			return -EFAULT;
 		if (s.index >= VHOST_BLK_MAX_VQS)
 			break;
-		/* Against RESET_OWNER, which frees the worker. */
-		if (mutex_lock_interruptible(&blk->dev.mutex))
-			return -ERESTARTSYS;
-		ret = 0;
-		if (!vhr_dev_check_owner(&blk->dev)) {
-			idx = array_index_nospec(s.index, VHOST_BLK_MAX_VQS);
-			ret = vhost_blk_drain_vq(&blk->vqs[idx]);
-		}
-		mutex_unlock(&blk->dev.mutex);
+		idx = array_index_nospec(s.index, VHOST_BLK_MAX_VQS);
+		ret = vhost_blk_drain_vq(&blk->vqs[idx]);
 		if (ret)
 			return ret;
 		break;

@@ -675,6 +675,12 @@ static int vhr_add_desc(struct vhr_virtqueue *vq, const struct vring_desc *d,
 	unsigned int cur = *out_num + *in_num;
 	int n;
 
+	/* Guest memory may end at 2^64 and start again at 0: not a buffer. */
+	if (len && addr + len - 1 < addr) {
+		vhr_vq_err(vq, "vring %u: descriptor %#llx+%u wraps past 2^64\n",
+			   vq->index, addr, len);
+		return -EFAULT;
+	}
 	n = vhr_translate(vq, addr, len, iov + cur, iov_size - cur);
 	if (n < 0) {
 		vhr_vq_err(vq, "vring %u: descriptor %#llx+%u %s\n", vq->index,
@@ -719,6 +725,11 @@ static int vhr_get_indirect(struct vhr_virtqueue *vq,
 		vhr_vq_err(vq, "vring %u: bad indirect table length %u\n",
 			   vq->index, len);
 		return -EINVAL;
+	}
+	if (base + len - 1 < base) {
+		vhr_vq_err(vq, "vring %u: indirect table %#llx+%u wraps past 2^64\n",
+			   vq->index, base, len);
+		return -EFAULT;
 	}
 	/* A table within one region (the usual case) is read in place. */
 	if (vhr_translate(vq, base, len, &tiov, 1) == 1)
@@ -1261,7 +1272,9 @@ long vhr_dev_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 {
 	long ret;
 
-	mutex_lock(&dev->mutex);
+	/* Another thread's ioctl may hold it for long: let a kill through. */
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
 	switch (cmd) {
 	case VHOST_GET_FEATURES:
 		ret = copy_to_user(argp, &dev->features,
@@ -1387,7 +1400,8 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 	idx = array_index_nospec(idx, dev->nvqs);
 	vq = dev->vqs[idx];
 
-	mutex_lock(&dev->mutex);
+	if (mutex_lock_killable(&dev->mutex))
+		return -EINTR;
 	ret = vhr_dev_check_owner(dev);
 	if (ret)
 		goto out_dev;
@@ -1452,6 +1466,9 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 		vq->kick = kick;
 		if (vq->private_data)
 			vhr_poll_start(vq);
+		/* The kick may come last: buffers may be waiting already. */
+		if (vhr_vq_running(vq))
+			vhr_work_queue(dev, &vq->poll_work);
 		break;
 	case VHOST_SET_VRING_CALL:
 	case VHOST_SET_VRING_ERR:

@@ -803,6 +803,92 @@ TEST_F(hostile, avail_index_jump)
 	good_queue_serves(_metadata, self);
 }
 
+/*
+ * Guest memory that ends at 2^64 and starts again at 0 (a page each,
+ * besides the arena): a buffer or an indirect table crossing 2^64 is not
+ * one range of guest memory, and is refused like one outside it.
+ */
+TEST_F(hostile, buffer_wrapping_past_2_64)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[3];
+	} mem = {};
+	struct vring_desc *d = self->b.vq[0].desc;
+	uint8_t *top = vblk_alloc(&self->b, 4096, 4096);
+	uint8_t *low = vblk_alloc(&self->b, 4096, 4096);
+
+	ASSERT_TRUE(top && low);
+	mem.m.nregions = 3;
+	mem.r[0].guest_phys_addr = self->b.gpa_base;
+	mem.r[0].memory_size = self->b.arena_size;
+	mem.r[0].userspace_addr = (uintptr_t)self->b.arena;
+	mem.r[1].guest_phys_addr = -4096ull;
+	mem.r[1].memory_size = 4096;
+	mem.r[1].userspace_addr = (uintptr_t)top;
+	mem.r[2].guest_phys_addr = 0;
+	mem.r[2].memory_size = 4096;
+	mem.r[2].userspace_addr = (uintptr_t)low;
+	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_SET_MEM_TABLE, &mem));
+
+	/* A read into 2 KiB below 2^64 and 2 KiB from 0. */
+	self->r.hdr->type = VIRTIO_BLK_T_IN;
+	self->r.hdr->sector = 0;
+	*self->r.status = 0xff;
+	d[0] = (struct vring_desc){ (uintptr_t)self->r.hdr, 16,
+				    VRING_DESC_F_NEXT, 1 };
+	d[1] = (struct vring_desc){ -2048ull, 4096,
+				    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
+	d[2] = (struct vring_desc){ (uintptr_t)self->r.status, 1,
+				    VRING_DESC_F_WRITE, 0 };
+	publish(&self->b, 0, 1);
+	EXPECT_LT(0, err_count(&self->b, 0));
+	EXPECT_EQ(0xff, *self->r.status);
+	good_queue_serves(_metadata, self);
+}
+
+/* The same for an indirect table: its first entry below 2^64, its second at 0. */
+TEST_F(hostile, indirect_table_wrapping_past_2_64)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[3];
+	} mem = {};
+	struct vring_desc *d = self->b.vq[0].desc;
+	uint8_t *top = vblk_alloc(&self->b, 4096, 4096);
+	uint8_t *low = vblk_alloc(&self->b, 4096, 4096);
+	struct vring_desc *t0, *t1;
+
+	ASSERT_TRUE(top && low);
+	mem.m.nregions = 3;
+	mem.r[0].guest_phys_addr = self->b.gpa_base;
+	mem.r[0].memory_size = self->b.arena_size;
+	mem.r[0].userspace_addr = (uintptr_t)self->b.arena;
+	mem.r[1].guest_phys_addr = -4096ull;
+	mem.r[1].memory_size = 4096;
+	mem.r[1].userspace_addr = (uintptr_t)top;
+	mem.r[2].guest_phys_addr = 0;
+	mem.r[2].memory_size = 4096;
+	mem.r[2].userspace_addr = (uintptr_t)low;
+	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_SET_MEM_TABLE, &mem));
+
+	self->r.hdr->type = VIRTIO_BLK_T_GET_ID;
+	self->r.hdr->sector = 0;
+	*self->r.status = 0xff;
+	t0 = (struct vring_desc *)(top + 4096 - sizeof(*t0));
+	t1 = (struct vring_desc *)low;
+	*t0 = (struct vring_desc){ (uintptr_t)self->r.hdr, 16,
+				   VRING_DESC_F_NEXT, 1 };
+	*t1 = (struct vring_desc){ (uintptr_t)self->r.status, 1,
+				   VRING_DESC_F_WRITE, 0 };
+	d[0] = (struct vring_desc){ -(uint64_t)sizeof(*t0), 2 * sizeof(*t0),
+				    VRING_DESC_F_INDIRECT, 0 };
+	publish(&self->b, 0, 1);
+	EXPECT_LT(0, err_count(&self->b, 0));
+	EXPECT_EQ(0xff, *self->r.status);
+	good_queue_serves(_metadata, self);
+}
+
 /* Zero-length descriptors, and a header split over two buffers. */
 TEST_F(hostile, zero_length_descriptors_are_fine)
 {
@@ -1225,7 +1311,8 @@ TEST(dirty_log_marks_what_is_written)
 	};
 	const uint64_t alias = 3ULL << 29;	/* a second view of the arena */
 	const size_t bmap = 128 << 10;		/* 4 GiB of guest memory */
-	uint8_t *bitmap, *data, *status;
+	const size_t pg = sysconf(_SC_PAGESIZE);
+	uint8_t *bitmap, *data, *status, *shrt;
 	struct vblk_seg segs[2];
 	struct vblk_req r;
 	struct vblk b;
@@ -1244,7 +1331,8 @@ TEST(dirty_log_marks_what_is_written)
 	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
 	data = vblk_alloc(&b, 3 * 4096, 4096);
 	status = vblk_alloc(&b, 1, 4096);	/* a page of its own */
-	ASSERT_TRUE(data && status);
+	shrt = vblk_alloc(&b, 3 * pg, pg);
+	ASSERT_TRUE(data && status && shrt);
 	ASSERT_EQ(0, vblk_req_init(&b, &r));
 	r.status = status;
 
@@ -1276,6 +1364,22 @@ TEST(dirty_log_marks_what_is_written)
 	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
 	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *r.status);
 	EXPECT_EQ(0, pages_logged(bitmap, vblk_gpa(&b, data), 3 * 4096));
+	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
+
+	/*
+	 * A read that falls short, the third (CPU) page of its buffer
+	 * read-only: IOERR, but the two pages it wrote are marked.
+	 */
+	memset(bitmap, 0, bmap);
+	ASSERT_EQ(0, mprotect(shrt + 2 * pg, pg, PROT_READ));
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, shrt,
+				 2 * pg + 4096, 1, false));
+	vblk_kick(&b, 0);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 5000));
+	ASSERT_EQ(0, mprotect(shrt + 2 * pg, pg, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, *r.status);
+	EXPECT_EQ(2 * pg / 4096, pages_logged(bitmap, vblk_gpa(&b, shrt),
+					      3 * pg));
 	EXPECT_TRUE(page_logged(bitmap, vblk_gpa(&b, status)));
 
 	/* A chain without a header: IOERR in its status, marked too. */
@@ -1379,6 +1483,38 @@ TEST_F_TIMEOUT(blk, teardown_with_io_in_flight, 120)
 	/* The fixture's device still works. */
 	EXPECT_EQ(VIRTIO_BLK_S_OK, vblk_do(&self->b, 3, VIRTIO_BLK_T_IN, 0,
 					   buf, 4096));
+}
+
+/*
+ * A VMM may set a vring's kick eventfd last, after the backend, with
+ * buffers already on the ring: the device looks at the ring then, as when
+ * it gets its backend or addresses, without waiting for a kick.
+ */
+TEST_F(blk, kick_eventfd_set_last)
+{
+	struct vhost_vring_file f = { .index = 0, .fd = VHOST_FILE_UNBIND };
+	uint8_t *buf = vblk_alloc(&self->b, 4096, 4096);
+	struct vblk_req r;
+	int kick;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_SET_VRING_KICK, &f));
+	ASSERT_EQ(0, vblk_req_init(&self->b, &r));
+	ASSERT_EQ(0, vblk_submit(&self->b, 0, &r, VIRTIO_BLK_T_IN, 0, buf,
+				 4096, 1, false));
+	vblk_kick(&self->b, 0);	/* on the old eventfd, which nobody polls */
+	usleep(100000);
+	EXPECT_EQ(0xff, *r.status) TH_LOG("served without a kick eventfd");
+
+	kick = eventfd(0, EFD_CLOEXEC);	/* never written */
+	ASSERT_LE(0, kick);
+	f.fd = kick;
+	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_SET_VRING_KICK, &f));
+	close(self->b.vq[0].kick);
+	self->b.vq[0].kick = kick;
+	ASSERT_EQ(0, vblk_complete(&self->b, 0, &r, 2000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	EXPECT_EQ(0, err_count(&self->b, 0));
 }
 
 /* Kick every vring of @b until @stop, from a thread or a process. */
@@ -1856,6 +1992,106 @@ TEST_F_TIMEOUT(blk, get_vring_base_interruptible, 60)
 	vblk_close(&b);
 	close(fd);
 	EXPECT_EQ(0, nullb_remove("vhostbase", node));
+}
+
+struct base_waiter {
+	int fd;
+	int ret;
+};
+
+static void *get_base_fn(void *arg)
+{
+	struct base_waiter *w = arg;
+	struct vhost_vring_state s = { .index = 0 };
+
+	__atomic_store_n(&w->ret, ioctl(w->fd, VHOST_GET_VRING_BASE, &s) ?
+			 -errno : 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Wait up to @ms for child @pid; its wait status, or -1 if it has not
+ * exited.
+ */
+static int wait_child(pid_t pid, int ms)
+{
+	int status, i;
+
+	for (i = 0; i < ms / 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * While one thread of the VMM waits in GET_VRING_BASE for a read that
+ * takes 4 s, another process sharing the device's fd (a forked child)
+ * issues an ioctl: it does not wait for the read, nor for the device's
+ * lock: it exits within a second, and would die of a SIGKILL in any case.
+ */
+TEST_F_TIMEOUT(blk, get_vring_base_leaves_other_ioctls_alone, 60)
+{
+	static const char *const slow[] = {
+		"size", "64", "irqmode", "2", "completion_nsec", "4000000000",
+		NULL
+	};
+	struct vblk_opts o = { .nvq = 1, .num = 8, .arena_size = 1 << 20,
+			       .features = FEATURES };
+	const char *node = "/tmp/vhostbase2-nullb";
+	struct base_waiter w;
+	struct vblk_req r;
+	struct vblk b;
+	uint64_t feat;
+	uint8_t *buf;
+	int fd, status;
+	pthread_t t;
+	pid_t pid;
+
+	fd = nullb_open("vhostbase2", node, slow);
+	if (fd == -ENOENT)
+		SKIP(return, "no null_blk configfs");
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", node, strerror(-fd));
+	o.backend_fd = fd;
+	ASSERT_EQ(0, vblk_open(&b, &o)) TH_LOG("%s", vblk_err);
+	buf = vblk_alloc(&b, 4096, 4096);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vblk_req_init(&b, &r));
+	ASSERT_EQ(0, vblk_submit(&b, 0, &r, VIRTIO_BLK_T_IN, 0, buf, 4096, 1,
+				 false));
+	vblk_kick(&b, 0);
+	usleep(200000);		/* the read waits in null_blk */
+
+	w.fd = b.fd;
+	w.ret = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, get_base_fn, &w));
+	usleep(300000);		/* in GET_VRING_BASE */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(ioctl(b.fd, VHOST_GET_FEATURES, &feat) ? 1 : 0);
+	status = wait_child(pid, 1000);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		status = wait_child(pid, 1000);
+		EXPECT_NE(-1, status) TH_LOG("a killed ioctl is not reaped");
+		EXPECT_TRUE(0) TH_LOG("an ioctl waits for GET_VRING_BASE");
+		if (status == -1)
+			waitpid(pid, &status, 0);
+	} else {
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	/* Still waiting. */
+	EXPECT_EQ(1, __atomic_load_n(&w.ret, __ATOMIC_ACQUIRE));
+
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, w.ret);
+	ASSERT_EQ(0, vblk_complete(&b, 0, &r, 10000));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, *r.status);
+	vblk_close(&b);
+	close(fd);
+	EXPECT_EQ(0, nullb_remove("vhostbase2", node));
 }
 
 /*
@@ -2546,6 +2782,99 @@ TEST_F(blk, write_zeroes_unmap_on_block_device)
 					 SEEK_DATA));
 	free(expect);
 	vblk_close(&b);
+	loop_detach(bfd, lfd);
+}
+
+struct hammer {
+	struct vblk *b;
+	uint32_t type;
+	uint64_t seed;
+	bool *stop;
+	unsigned int done, failed;
+};
+
+/*
+ * Discards or write-zeroes (with UNMAP: a hole punched into the block
+ * device) of random 64 KiB ranges until told to stop.
+ */
+static void *hammer_fn(void *arg)
+{
+	struct hammer *h = arg;
+	struct virtio_blk_discard_write_zeroes *seg;
+	struct vblk_req r;
+	int ret;
+
+	seg = vblk_alloc(h->b, sizeof(*seg), 16);
+	if (!seg || vblk_req_init(h->b, &r)) {
+		h->failed++;
+		return NULL;
+	}
+	while (!__atomic_load_n(h->stop, __ATOMIC_RELAXED)) {
+		seg->sector = vblk_xorshift(&h->seed) %
+			      (DISK_SIZE / SECTOR / 128) * 128;
+		seg->num_sectors = 128;
+		seg->flags = h->type == VIRTIO_BLK_T_WRITE_ZEROES ?
+			     VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+		ret = vblk_submit(h->b, 0, &r, h->type, 0, seg, sizeof(*seg),
+				  1, false);
+		if (!ret) {
+			vblk_kick(h->b, 0);
+			ret = vblk_complete(h->b, 0, &r, 10000);
+		}
+		h->done++;
+		if (ret) {		/* stuck: the next would be too */
+			h->failed++;
+			break;
+		}
+		if (*r.status != VIRTIO_BLK_S_OK)
+			h->failed++;
+	}
+	return NULL;
+}
+
+/*
+ * Two vhost-blk devices on each side of one block device (a loop device),
+ * the ones discarding, the others writing zeroes: the block layer drops
+ * the page cache of a write-zeroes with the invalidate lock held, then
+ * claims the device; a discard must take them in the same order.  For 4 s
+ * they race, and every request completes.
+ */
+TEST_F_TIMEOUT(blk, discard_races_write_zeroes, 120)
+{
+	struct vblk_opts o = { .nvq = 1, .num = 16, .arena_size = 1 << 20,
+			       .features = FEATURES };
+	bool stop = false;
+	struct hammer h[4] = {};
+	struct vblk b[4];
+	pthread_t t[4];
+	int lfd, bfd, i;
+
+	bfd = loop_attach(self->backing, &lfd);
+	if (bfd == -ENODEV)
+		SKIP(return, "no loop devices");
+	ASSERT_LE(0, bfd) TH_LOG("loop device: %s", strerror(-bfd));
+	o.backend_fd = bfd;
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, vblk_open(&b[i], &o)) TH_LOG("%s", vblk_err);
+		h[i] = (struct hammer){
+			.b = &b[i], .seed = 2 * i + 1, .stop = &stop,
+			.type = i & 1 ? VIRTIO_BLK_T_WRITE_ZEROES :
+					VIRTIO_BLK_T_DISCARD,
+		};
+	}
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, hammer_fn, &h[i]));
+	sleep(4);
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, h[i].failed)
+			TH_LOG("device %d: %u of %u requests failed", i,
+			       h[i].failed, h[i].done);
+		EXPECT_LT(10, h[i].done);
+	}
+	for (i = 0; i < 4; i++)
+		vblk_close(&b[i]);
 	loop_detach(bfd, lfd);
 }
 
