@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -160,13 +161,33 @@ static void find_cdev(struct vdev *d)
 	}
 }
 
+/*
+ * Random writes reach the PL031's load register, which sets the host's
+ * RTC: give it the system time back before the host driver takes it.
+ */
+static void rtc_give_time_back(struct vdev *d)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	struct vfio_dev v;
+
+	if (!strstr(d->name, "pl031"))
+		return;
+	if (!vfio_open(&v, d->bus, d->name) &&
+	    pwrite(v.device, &now, sizeof(now), 0x08) != sizeof(now))
+		fprintf(stderr, "# %s: could not set the RTC back\n", d->name);
+	vfio_close(&v);
+}
+
 static void vf_teardown(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < NDEVS; i++)
-		if (devs[i].bound)
-			vfio_restore(devs[i].bus, devs[i].name);
+	for (i = 0; i < NDEVS; i++) {
+		if (!devs[i].bound)
+			continue;
+		rtc_give_time_back(&devs[i]);
+		vfio_restore(devs[i].bus, devs[i].name);
+	}
 	for (i = 0; i < NDEVS; i++)
 		devs[i].bound = false;
 	if (gpio_keys_unbound)
