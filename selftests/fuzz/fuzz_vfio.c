@@ -22,52 +22,6 @@
 #include "fuzz.h"
 #include "vfio_util.h"
 
-/* The device cdev and iommufd uAPI (Linux 6.6), for older headers. */
-#ifndef VFIO_DEVICE_BIND_IOMMUFD
-struct vfio_device_bind_iommufd {
-	__u32 argsz;
-	__u32 flags;
-	__s32 iommufd;
-	__u32 out_devid;
-};
-
-#define VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
-
-struct vfio_device_attach_iommufd_pt {
-	__u32 argsz;
-	__u32 flags;
-	__u32 pt_id;
-};
-
-#define VFIO_DEVICE_ATTACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
-
-struct vfio_device_detach_iommufd_pt {
-	__u32 argsz;
-	__u32 flags;
-};
-
-#define VFIO_DEVICE_DETACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 20)
-#endif
-
-struct kf_ioas_alloc {
-	__u32 size;
-	__u32 flags;
-	__u32 out_ioas_id;
-};
-
-struct kf_ioas_map {
-	__u32 size;
-	__u32 flags;
-	__u32 ioas_id;
-	__u32 reserved;
-	__aligned_u64 user_va;
-	__aligned_u64 length;
-	__aligned_u64 iova;
-};
-
-#define KF_IOMMU_IOAS_ALLOC	_IO(';', 0x81)
-#define KF_IOMMU_IOAS_MAP	_IO(';', 0x85)
-
 #define OFFSET_SHIFT	40	/* vfio-platform's region offsets */
 #define UNSAFE_IRQS	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
 #define NREG		4
@@ -257,7 +211,7 @@ static int open_cdev(struct kf_ctx *c, struct vf *s)
 {
 	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b) };
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-	struct kf_ioas_alloc a = { .size = sizeof(a) };
+	struct kvmarm_iommu_ioas_alloc a = { .size = sizeof(a) };
 
 	kf_op(c, "open %s and /dev/iommu", s->d->cdev);
 	s->v.device = open(s->d->cdev, O_RDWR | O_CLOEXEC);
@@ -265,7 +219,7 @@ static int open_cdev(struct kf_ctx *c, struct vf *s)
 	if (kf_end(c, s->v.device < 0 || s->iommufd < 0 ? -1 : 0))
 		return -1;
 	kf_op(c, "IOMMU_IOAS_ALLOC");
-	kf_end(c, ioctl(s->iommufd, KF_IOMMU_IOAS_ALLOC, &a));
+	kf_end(c, ioctl(s->iommufd, KVMARM_IOMMU_IOAS_ALLOC, &a));
 	s->ioas = a.out_ioas_id;
 	b.iommufd = s->iommufd;
 	kf_op(c, "VFIO_DEVICE_BIND_IOMMUFD %d", b.iommufd);
@@ -639,7 +593,7 @@ static void op_cdev(struct kf_ctx *c, struct vf *s)
 	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b) };
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
 	struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
-	struct kf_ioas_map m = { .size = sizeof(m) };
+	struct kvmarm_iommu_ioas_map m = { .size = sizeof(m) };
 	int fds[2] = { s->iommufd, s->v.device };
 
 	if (s->iommufd < 0)
@@ -672,7 +626,7 @@ static void op_cdev(struct kf_ctx *c, struct vf *s)
 		kf_op(c, "IOMMU_IOAS_MAP ioas %u va %#llx len %#llx iova %#llx",
 		      m.ioas_id, (unsigned long long)m.user_va,
 		      (unsigned long long)m.length, (unsigned long long)m.iova);
-		kf_end(c, ioctl(s->iommufd, KF_IOMMU_IOAS_MAP, &m));
+		kf_end(c, ioctl(s->iommufd, KVMARM_IOMMU_IOAS_MAP, &m));
 		break;
 	}
 }

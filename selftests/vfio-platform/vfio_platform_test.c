@@ -1209,33 +1209,6 @@ TEST(device_without_reset_refused)
  * CONFIG_VFIO_DEVICE_CDEV; Debian's have neither): bind, attach to an
  * IOAS, then regions and interrupts as through the group.
  */
-#ifndef VFIO_DEVICE_BIND_IOMMUFD
-struct vfio_device_bind_iommufd {
-	__u32 argsz;
-	__u32 flags;
-	__s32 iommufd;
-	__u32 out_devid;
-};
-
-#define VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
-
-struct vfio_device_attach_iommufd_pt {
-	__u32 argsz;
-	__u32 flags;
-	__u32 pt_id;
-};
-
-#define VFIO_DEVICE_ATTACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
-#endif
-
-struct kvmarm_iommu_ioas_alloc {
-	__u32 size;
-	__u32 flags;
-	__u32 out_ioas_id;
-};
-
-#define KVMARM_IOMMU_IOAS_ALLOC		_IO(';', 0x81)
-
 /* /dev/vfio/devices/vfioN of a bound device, or -ENOENT. */
 static int vfio_cdev_path(const char *bus, const char *dev, char *buf,
 			  size_t len)
