@@ -296,19 +296,22 @@ static int vfio_platform_open_device(struct vfio_device *core)
 
 	ret = pm_runtime_resume_and_get(vdev->dev);
 	if (ret < 0) {
-		dev_err(vdev->dev, "cannot power the device up: %d\n", ret);
+		dev_err_ratelimited(vdev->dev,
+				    "cannot power the device up: %d\n", ret);
 		return ret;
 	}
 	ret = clk_bulk_prepare_enable(vdev->num_clks, vdev->clks);
 	if (ret) {
-		dev_err(vdev->dev, "cannot enable the device's clocks: %d\n",
-			ret);
+		dev_err_ratelimited(vdev->dev,
+				    "cannot enable the device's clocks: %d\n",
+				    ret);
 		goto err_pm;
 	}
 	if (vfio_platform_has_reset(vdev)) {
 		ret = vfio_platform_reset(vdev);
 		if (ret) {
-			dev_err(vdev->dev, "reset on open failed: %d\n", ret);
+			dev_err_ratelimited(vdev->dev,
+					    "reset on open failed: %d\n", ret);
 			goto err_clk;
 		}
 	}
@@ -330,8 +333,9 @@ static void vfio_platform_close_device(struct vfio_device *core)
 	if (vfio_platform_has_reset(vdev)) {
 		ret = vfio_platform_reset(vdev);
 		if (ret)
-			dev_warn(vdev->dev, "reset on release failed: %d\n",
-				 ret);
+			dev_warn_ratelimited(vdev->dev,
+					     "reset on release failed: %d\n",
+					     ret);
 	}
 	vfio_platform_regions_unmap(vdev);
 	clk_bulk_disable_unprepare(vdev->num_clks, vdev->clks);
@@ -565,7 +569,8 @@ static ssize_t vfio_platform_rw(struct vfio_platform_device *vdev,
 		return -EINVAL;
 	io = vfio_platform_region_map(vdev, index);
 	if (!io) {
-		dev_err(vdev->dev, "cannot map region %u\n", index);
+		dev_err_ratelimited(vdev->dev, "cannot map region %u\n",
+				    index);
 		return -ENOMEM;
 	}
 

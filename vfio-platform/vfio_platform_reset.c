@@ -318,8 +318,8 @@ static int vfio_platform_reset_acpi(struct vfio_platform_device *vdev)
 
 	st = acpi_evaluate_object(ACPI_HANDLE(vdev->dev), "_RST", NULL, NULL);
 	if (ACPI_FAILURE(st)) {
-		dev_err(vdev->dev, "ACPI _RST failed: %s\n",
-			acpi_format_exception(st));
+		dev_err_ratelimited(vdev->dev, "ACPI _RST failed: %s\n",
+				    acpi_format_exception(st));
 		return -EIO;
 	}
 	return 0;
@@ -338,9 +338,9 @@ int vfio_platform_do_reset(struct vfio_platform_device *vdev)
 		ret = vfio_platform_reset_acpi(vdev);
 	if (ret && vdev->reset_handler) {
 		if (vdev->rstc || vdev->acpi_reset)
-			dev_warn(vdev->dev,
-				 "reset failed (%d): resetting through the registers instead\n",
-				 ret);
+			dev_warn_ratelimited(vdev->dev,
+					     "reset failed (%d): resetting through the registers instead\n",
+					     ret);
 		ret = vdev->reset_handler->reset(vdev);
 	}
 	return ret;

@@ -68,17 +68,17 @@ int vblk_check_backing(struct file *file, const char *what)
 	struct inode *inode = file_inode(file);
 
 	if (!S_ISREG(inode->i_mode) && !S_ISBLK(inode->i_mode)) {
-		pr_err("%s is neither a regular file nor a block device\n",
-		       what);
+		pr_err_ratelimited("%s is neither a regular file nor a block device\n",
+				   what);
 		return -EINVAL;
 	}
 	if (!(file->f_mode & FMODE_READ)) {
-		pr_err("%s is not open for reading\n", what);
+		pr_err_ratelimited("%s is not open for reading\n", what);
 		return -EBADF;
 	}
 	if (IS_APPEND(inode) && (file->f_mode & FMODE_WRITE)) {
-		pr_err("%s is append-only: its sectors cannot be written\n",
-		       what);
+		pr_err_ratelimited("%s is append-only: its sectors cannot be written\n",
+				   what);
 		return -EPERM;
 	}
 	return 0;

@@ -1207,12 +1207,12 @@ static void vdpa_blk_set_status(struct vdpa_device *vdpa, u8 status)
 	}
 	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !vdpa_blk_has(b, VIRTIO_F_VERSION_1)) {
-		dev_err(&vdpa->dev, "driver without VIRTIO_F_VERSION_1: features refused\n");
+		dev_err_ratelimited(&vdpa->dev, "driver without VIRTIO_F_VERSION_1: features refused\n");
 		status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
 	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	    !(status & VIRTIO_CONFIG_S_FEATURES_OK)) {
-		dev_err(&vdpa->dev, "DRIVER_OK without FEATURES_OK refused\n");
+		dev_err_ratelimited(&vdpa->dev, "DRIVER_OK without FEATURES_OK refused\n");
 		status &= ~VIRTIO_CONFIG_S_DRIVER_OK;
 	}
 	start = (status & VIRTIO_CONFIG_S_DRIVER_OK) && !vdpa_blk_driver_ok(b);

@@ -372,8 +372,8 @@ static long vhr_dev_set_owner(struct vhr_dev *dev)
 	task = kvmarm_worker_create(vhr_worker_fn, vhr_worker_kill, w, name);
 	if (IS_ERR(task)) {
 		ret = PTR_ERR(task);
-		pr_err("%s: cannot create the worker thread: %d\n", dev->name,
-		       ret);
+		pr_err_ratelimited("%s: cannot create the worker thread: %d\n",
+				   dev->name, ret);
 		goto err_free;
 	}
 	w->task = task;
@@ -527,8 +527,9 @@ static long vhr_set_memory(struct vhr_dev *dev, void __user *argp)
 		struct vhr_mem_region *p = &mem->regions[i - 1];
 
 		if (p->gpa + p->size - 1 >= mem->regions[i].gpa) {
-			pr_err("%s: memory regions at %#llx and %#llx overlap\n",
-			       dev->name, p->gpa, mem->regions[i].gpa);
+			pr_err_ratelimited("%s: memory regions at %#llx and %#llx overlap\n",
+					   dev->name, p->gpa,
+					   mem->regions[i].gpa);
 			goto inval;
 		}
 	}
