@@ -10,8 +10,8 @@
  * virtio_blk.
  *
  * The split virtqueues and the buffers live in guest memory that the
- * driver reaches the device through: with vhost_vdpa the IOTLB of pinned
- * pages that set_map() passes, with virtio_vdpa the host's DMA addresses,
+ * driver reaches the device through: with vhost_vdpa the ranges of pinned
+ * pages that dma_map() passes, with virtio_vdpa the host's DMA addresses,
  * which for this device are physical addresses.  The rings are mapped
  * into the kernel with vmap(), buffers become bio_vecs of their pages, and
  * the requests run in vblk_core, as those of /dev/vhost-blk do: zero copy
@@ -38,6 +38,7 @@
 #include <linux/rwsem.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/vdpa.h>
 #include <linux/vhost_iotlb.h>
 #include <linux/virtio_blk.h>
@@ -87,20 +88,25 @@ struct vdpa_blk_cfg {
 };
 
 /*
- * A copy of vhost_vdpa's IOTLB with a reference to every page it maps.
- * Requests and ring maps that were translated through it hold it, so the
- * pages stay until the last of them is done.
+ * A range of guest memory that vhost_vdpa mapped (dma_map()), with a
+ * reference to each folio of its pages.  Whatever is translated through it
+ * holds a reference to it, so that its pages stay as long as a request or
+ * a ring map uses them, also after vhost_vdpa unmapped and unpinned them.
  */
-struct vdpa_blk_tlb {
+struct vdpa_blk_range {
 	struct kref ref;
-	struct vhost_iotlb *iotlb;
+	bool dead;			/* unmapped (under iotlb_lock) */
+	u64 addr;			/* physical */
+	u64 size;
+	struct work_struct release;	/* of the pages, off the datapath */
 };
 
 /* A ring area mapped into the kernel. */
 struct vdpa_blk_area {
 	void *vaddr;			/* of the area, not of the vmap */
 	struct page **pages;
-	unsigned int npages;
+	struct vdpa_blk_range **rv;	/* per piece (NULL: identity mode) */
+	unsigned int npieces;
 };
 
 struct vdpa_blk;
@@ -124,13 +130,14 @@ struct vdpa_blk_vq {
 
 	struct vring vring;		/* kernel view of the rings */
 	struct vdpa_blk_area areas[3];	/* desc, avail, used */
-	struct vdpa_blk_tlb *tlb;	/* their pages, or NULL */
+	u64 area_addr[3];		/* where they were mapped from */
 	u16 last_avail_idx;
 	u16 last_used_idx;
 	u16 signalled_used;
 	bool signalled_used_valid;
 	bool used_pending;		/* used entries not yet signalled */
 	struct bio_vec *bv;		/* VDPA_BLK_MAX_BVECS, for the work */
+	struct vdpa_blk_range **rv;	/* their ranges, as many */
 };
 
 struct vdpa_blk {
@@ -139,8 +146,10 @@ struct vdpa_blk {
 	struct vblk_disk disk;
 	unsigned int nvqs;
 	struct mutex lock;		/* status, features, config, suspend */
-	struct rw_semaphore map_lock;	/* @iotlb, @identity, ring maps */
-	struct vdpa_blk_tlb *tlb;	/* from set_map(), or NULL */
+	/* @identity; held for writing, it keeps the queues' work out */
+	struct rw_semaphore map_lock;
+	spinlock_t iotlb_lock;		/* @iotlb, the ranges' @dead */
+	struct vhost_iotlb *iotlb;	/* from dma_map(), opaque: a range */
 	bool identity;			/* addresses are physical (virtio_vdpa) */
 	bool suspended;
 	bool pinned;			/* holds a module reference */
@@ -159,8 +168,9 @@ struct vdpa_blk_req {
 	struct vblk_req req;
 	struct vdpa_blk_vq *vq;
 	u16 head;
-	struct vdpa_blk_tlb *tlb;	/* its buffers' pages, or NULL */
 	u8 *status;			/* in guest memory */
+	struct vdpa_blk_range *status_range;
+	struct vdpa_blk_range **rv;	/* of each piece, after @bv */
 	unsigned int nbv;
 	struct bio_vec bv[];
 };
@@ -191,168 +201,196 @@ static void vdpa_blk_write16(__virtio16 *p, u16 v)
 /* Guest memory */
 
 /*
- * Pages of guest memory are held by references of ours: the IOTLB copy
- * holds one to every page it maps, and requests and ring maps hold the
- * copy they were translated through.  vhost_vdpa unpins the pages of an
- * unmapped range before it tells the device, and a VMM may free them at
- * once; the references keep them until nothing of ours can reach them.
- * Nothing is held in identity mode: the host's own driver owns that
- * memory.
+ * Guest pages are held by references of ours: a range takes one to each
+ * folio of its pages when it is mapped, and drops them when it goes.
+ * vhost_vdpa unpins the pages of an unmapped range before it tells the
+ * device, and a VMM may free them at once: what was translated through a
+ * range holds the range.  Nothing is held in identity mode: the host's own
+ * driver owns that memory.
  */
-static void vdpa_blk_map_pages(struct vhost_iotlb_map *map, bool get)
+static void vdpa_blk_get_folios(u64 addr, u64 size)
 {
-	unsigned long pfn;
+	unsigned long pfn = PHYS_PFN(addr), last = PHYS_PFN(addr + size - 1);
+	struct folio *folio;
 
-	for (pfn = PHYS_PFN(map->addr);
-	     pfn <= PHYS_PFN(map->addr + map->size - 1); pfn++) {
-		if (get)
-			get_page(pfn_to_page(pfn));
-		else
-			put_page(pfn_to_page(pfn));
-		if (!(pfn % 4096))
-			cond_resched();
+	/* vhost_vdpa's pins keep the folios whole; then our references. */
+	while (pfn <= last) {
+		folio = page_folio(pfn_to_page(pfn));
+		folio_get(folio);
+		pfn = folio_pfn(folio) + folio_nr_pages(folio);
+		cond_resched();
 	}
 }
 
-static void vdpa_blk_tlb_release(struct kref *ref)
+static void vdpa_blk_put_folios(u64 addr, u64 size)
 {
-	struct vdpa_blk_tlb *tlb = container_of(ref, struct vdpa_blk_tlb, ref);
-	struct vhost_iotlb_map *map;
+	unsigned long pfn = PHYS_PFN(addr), last = PHYS_PFN(addr + size - 1);
+	struct folio *folio;
 
-	for (map = vhost_iotlb_itree_first(tlb->iotlb, 0, U64_MAX); map;
-	     map = vhost_iotlb_itree_next(map, 0, U64_MAX))
-		vdpa_blk_map_pages(map, false);
-	vhost_iotlb_free(tlb->iotlb);
-	kfree(tlb);
+	while (pfn <= last) {
+		folio = page_folio(pfn_to_page(pfn));
+		/* Before the put, which may free it. */
+		pfn = folio_pfn(folio) + folio_nr_pages(folio);
+		folio_put(folio);
+		cond_resched();
+	}
 }
 
-/* Drop a reference to an IOTLB copy (process context: it may sleep). */
-static void vdpa_blk_tlb_put(struct vdpa_blk_tlb *tlb)
+static void vdpa_blk_range_free(struct work_struct *work)
 {
-	if (tlb)
-		kref_put(&tlb->ref, vdpa_blk_tlb_release);
-}
+	struct vdpa_blk_range *r = container_of(work, struct vdpa_blk_range,
+						release);
 
-static struct vdpa_blk_tlb *vdpa_blk_tlb_get(struct vdpa_blk_tlb *tlb)
-{
-	if (tlb)
-		kref_get(&tlb->ref);
-	return tlb;
+	vdpa_blk_put_folios(r->addr, r->size);
+	kfree(r);
 }
 
 /*
- * Copy vhost_vdpa's IOTLB, taking a reference to every page it maps
- * (they are pinned by vhost_vdpa right now).
- *
- * Return: the copy, or an ERR_PTR: -EFAULT for a range that is not RAM,
- * -ENOMEM.
+ * The last reference went: a range of many GiB has millions of folios,
+ * which are let go on the workqueue, not in a queue's work that holds its
+ * locks (the workqueue is drained before the module goes).
  */
-static struct vdpa_blk_tlb *vdpa_blk_tlb_copy(struct vhost_iotlb *src)
+static void vdpa_blk_range_release(struct kref *ref)
 {
-	struct vhost_iotlb_map *map, *new;
-	struct vdpa_blk_tlb *tlb;
-	unsigned long pfn;
-	int ret;
+	struct vdpa_blk_range *r = container_of(ref, struct vdpa_blk_range,
+						ref);
 
-	tlb = kzalloc(sizeof(*tlb), GFP_KERNEL);
-	if (!tlb)
-		return ERR_PTR(-ENOMEM);
-	kref_init(&tlb->ref);
-	/* vhost_vdpa's own limit bounds the number of entries. */
-	tlb->iotlb = vhost_iotlb_alloc(UINT_MAX, 0);
-	if (!tlb->iotlb) {
-		kfree(tlb);
-		return ERR_PTR(-ENOMEM);
-	}
-	for (map = vhost_iotlb_itree_first(src, 0, U64_MAX); map;
-	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
-		ret = -EFAULT;
-		if (!map->size || map->addr + map->size - 1 < map->addr)
-			goto err;
-		for (pfn = PHYS_PFN(map->addr);
-		     pfn <= PHYS_PFN(map->addr + map->size - 1); pfn++) {
-			if (!pfn_valid(pfn))
-				goto err;
-			if (!(pfn % 4096))
-				cond_resched();
+	INIT_WORK(&r->release, vdpa_blk_range_free);
+	queue_work(vdpa_blk_wq, &r->release);
+}
+
+static void vdpa_blk_range_put(struct vdpa_blk_range *r)
+{
+	if (r)
+		kref_put(&r->ref, vdpa_blk_range_release);
+}
+
+static void vdpa_blk_ranges_put(struct vdpa_blk_range **rv, unsigned int n)
+{
+	while (n--)
+		vdpa_blk_range_put(rv[n]);
+}
+
+/*
+ * Drop the ranges that meet [@start, @last].  Lookups see them gone at
+ * once; their pages go with the last of what was translated through them.
+ */
+static void vdpa_blk_iotlb_del(struct vdpa_blk *b, u64 start, u64 last)
+{
+	struct vhost_iotlb_map *map;
+	struct vdpa_blk_range *r;
+	bool found = false;
+
+	if (!b->iotlb)
+		return;		/* a device that was never complete */
+	for (;;) {
+		spin_lock(&b->iotlb_lock);
+		map = vhost_iotlb_itree_first(b->iotlb, start, last);
+		r = map ? map->opaque : NULL;
+		if (map) {
+			vhost_iotlb_map_free(b->iotlb, map);
+			/* Rings in it are mapped again before their next use. */
+			WRITE_ONCE(r->dead, true);
 		}
-		ret = vhost_iotlb_add_range(tlb->iotlb, map->start, map->last,
-					    map->addr, map->perm);
-		if (ret)
-			goto err;
-		new = vhost_iotlb_itree_first(tlb->iotlb, map->start,
-					      map->start);
-		vdpa_blk_map_pages(new, true);
+		spin_unlock(&b->iotlb_lock);
+		if (!r)
+			break;
+		found = true;
+		vdpa_blk_range_put(r);
 	}
-	return tlb;
-err:
-	/* Entries added so far hold their references. */
-	vdpa_blk_tlb_put(tlb);
-	return ERR_PTR(ret);
+	if (found)
+		dev_dbg(&b->vdpa.dev, "unmapped %#llx-%#llx\n", start, last);
 }
 
 /*
  * Translate the driver's [@addr, @addr + @len) into bio_vecs, one per
  * physically contiguous piece (pages of a piece are consecutive in the
  * memory map: SPARSEMEM_VMEMMAP), appended to @bv from *@n on, at most
- * @max.  @bv NULL only checks and counts.  @perm is what the device does
- * there: VHOST_MAP_RO to read, VHOST_MAP_WO to write.
+ * @max, and the range of each piece, referenced, to @rv (NULL in identity
+ * mode): the caller drops them with vdpa_blk_ranges_put() when it is done
+ * with the pages, also on error.  @bv NULL only checks.  @perm is what the
+ * device does there: VHOST_MAP_RO to read, VHOST_MAP_WO to write.
  *
  * Return: 0, -EFAULT for an address outside the IOTLB or not RAM, -EPERM
  * for a mapping without @perm, -E2BIG beyond @max pieces.
  */
 static int vdpa_blk_xlate(struct vdpa_blk *b, u64 addr, u64 len, u32 perm,
-			  struct bio_vec *bv, unsigned int *n,
-			  unsigned int max)
+			  struct bio_vec *bv, struct vdpa_blk_range **rv,
+			  unsigned int *n, unsigned int max)
 {
+	struct vdpa_blk_range *r = NULL;
 	struct vhost_iotlb_map *map;
+	unsigned int pieces = 0, i;
 	u64 pa, chunk, piece;
+	u32 mperm = 0;
 
 	if (len && addr + len - 1 < addr)
 		return -EFAULT;
 	while (len) {
+		/* bv_len is an unsigned int: pieces of at most 1 GiB */
 		if (b->identity) {
 			pa = addr;
 			chunk = len;
 			if (!pfn_valid(PHYS_PFN(pa)) ||
 			    !pfn_valid(PHYS_PFN(pa + chunk - 1)))
 				return -EFAULT;
+			if (bv)
+				pieces = min_t(u64, DIV_ROUND_UP_ULL(chunk, SZ_1G),
+					       max - *n);
 		} else {
-			/* Every page of the copy is RAM (see its copy). */
-			if (!b->tlb)
-				return -EFAULT;
-			map = vhost_iotlb_itree_first(b->tlb->iotlb, addr, addr);
+			/* Every page of a range is RAM (see its mapping). */
+			spin_lock(&b->iotlb_lock);
+			map = vhost_iotlb_itree_first(b->iotlb, addr, addr);
+			if (map) {
+				mperm = map->perm;
+				pa = map->addr + (addr - map->start);
+				chunk = min(len - 1, map->last - addr) + 1;
+				r = map->opaque;
+				pieces = 0;
+				if (bv && (mperm & perm) == perm)
+					pieces = min_t(u64,
+						       DIV_ROUND_UP_ULL(chunk, SZ_1G),
+						       max - *n);
+				/* One per piece; the tree holds one. */
+				if (pieces)
+					refcount_add(pieces, &r->ref.refcount);
+			}
+			spin_unlock(&b->iotlb_lock);
 			if (!map)
 				return -EFAULT;
-			if ((map->perm & perm) != perm)
+			if ((mperm & perm) != perm)
 				return -EPERM;
-			pa = map->addr + (addr - map->start);
-			chunk = min(len - 1, map->last - addr) + 1;
 		}
 		addr += chunk;
 		len -= chunk;
-		for (; chunk; chunk -= piece, pa += piece) {
-			/* bv_len is an unsigned int */
+		if (!bv)
+			continue;
+		if (!pieces)
+			return -E2BIG;
+		for (i = 0; i < pieces; i++, chunk -= piece, pa += piece) {
 			piece = min_t(u64, chunk, SZ_1G);
-			if (bv) {
-				if (*n == max)
-					return -E2BIG;
-				bvec_set_page(&bv[*n], pfn_to_page(PHYS_PFN(pa)),
-					      piece, offset_in_page(pa));
-			}
-			(*n)++;
+			bvec_set_page(&bv[*n], pfn_to_page(PHYS_PFN(pa)), piece,
+				      offset_in_page(pa));
+			rv[(*n)++] = r;
 		}
+		if (chunk)
+			return -E2BIG;
 	}
 	return 0;
 }
 
-/* Where the driver's byte at @addr is, for the device to write it. */
-static u8 *vdpa_blk_byte(struct vdpa_blk *b, u64 addr)
+/*
+ * Where the driver's byte at @addr is, for the device to write it; *@r
+ * holds its page (vdpa_blk_range_put() when done).
+ */
+static u8 *vdpa_blk_byte(struct vdpa_blk *b, u64 addr,
+			 struct vdpa_blk_range **r)
 {
 	struct bio_vec bv;
 	unsigned int n = 0;
 
-	if (vdpa_blk_xlate(b, addr, 1, VHOST_MAP_WO, &bv, &n, 1))
+	*r = NULL;
+	if (vdpa_blk_xlate(b, addr, 1, VHOST_MAP_WO, &bv, r, &n, 1))
 		return NULL;
 	return page_address(bv.bv_page) + bv.bv_offset;
 }
@@ -361,28 +399,30 @@ static u8 *vdpa_blk_byte(struct vdpa_blk *b, u64 addr)
 static int vdpa_blk_read_mem(struct vdpa_blk *b, u64 addr, void *buf,
 			     size_t len)
 {
+	struct vdpa_blk_range *rv[2];
 	struct bio_vec bv[2];
 	unsigned int n = 0, i;
 	int ret;
 
-	ret = vdpa_blk_xlate(b, addr, len, VHOST_MAP_RO, bv, &n,
+	ret = vdpa_blk_xlate(b, addr, len, VHOST_MAP_RO, bv, rv, &n,
 			     ARRAY_SIZE(bv));
-	if (ret)
-		return ret;
-	for (i = 0; i < n; i++) {
+	for (i = 0; !ret && i < n; i++) {
 		memcpy(buf, page_address(bv[i].bv_page) + bv[i].bv_offset,
 		       bv[i].bv_len);
 		buf += bv[i].bv_len;
 	}
-	return 0;
+	vdpa_blk_ranges_put(rv, n);
+	return ret;
 }
 
 static void vdpa_blk_unmap_area(struct vdpa_blk_area *a)
 {
-	if (!a->vaddr)
-		return;
-	vunmap((void *)((unsigned long)a->vaddr & PAGE_MASK));
+	if (a->vaddr)
+		vunmap((void *)((unsigned long)a->vaddr & PAGE_MASK));
+	if (a->rv)
+		vdpa_blk_ranges_put(a->rv, a->npieces);
 	kfree(a->pages);
+	kfree(a->rv);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -394,23 +434,27 @@ static void vdpa_blk_unmap_area(struct vdpa_blk_area *a)
 static int vdpa_blk_map_area(struct vdpa_blk *b, struct vdpa_blk_area *a,
 			     u64 addr, u64 size, u32 perm)
 {
-	unsigned int n = 0, i, k, np = 0;
+	unsigned int i, k, np = 0;
 	unsigned int max = DIV_ROUND_UP(size, PAGE_SIZE) + 1;
 	struct bio_vec *bv;
 	void *v;
 	int ret;
 
+	memset(a, 0, sizeof(*a));
 	bv = kmalloc_array(max, sizeof(*bv), GFP_KERNEL);
 	a->pages = kmalloc_array(max, sizeof(*a->pages), GFP_KERNEL);
+	a->rv = kmalloc_array(max, sizeof(*a->rv), GFP_KERNEL);
 	ret = -ENOMEM;
-	if (!bv || !a->pages)
+	if (!bv || !a->pages || !a->rv)
 		goto err;
-	ret = vdpa_blk_xlate(b, addr, size, perm, bv, &n, max);
+	ret = vdpa_blk_xlate(b, addr, size, perm, bv, a->rv, &a->npieces,
+			     max);
 	if (ret)
 		goto err;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < a->npieces; i++) {
 		if ((i && bv[i].bv_offset) ||
-		    (i < n - 1 && (bv[i].bv_offset + bv[i].bv_len) % PAGE_SIZE)) {
+		    (i < a->npieces - 1 &&
+		     (bv[i].bv_offset + bv[i].bv_len) % PAGE_SIZE)) {
 			ret = -EFAULT;
 			goto err;
 		}
@@ -429,14 +473,12 @@ static int vdpa_blk_map_area(struct vdpa_blk *b, struct vdpa_blk_area *a,
 		ret = -ENOMEM;
 		goto err;
 	}
-	a->npages = np;
 	a->vaddr = v + bv[0].bv_offset;
 	kfree(bv);
 	return 0;
 err:
 	kfree(bv);
-	kfree(a->pages);
-	a->pages = NULL;
+	vdpa_blk_unmap_area(a);
 	return ret;
 }
 
@@ -470,19 +512,56 @@ static void vdpa_blk_vq_unmap(struct vdpa_blk_vq *vq)
 
 	for (i = 0; i < ARRAY_SIZE(vq->areas); i++)
 		vdpa_blk_unmap_area(&vq->areas[i]);
-	vdpa_blk_tlb_put(vq->tlb);
-	vq->tlb = NULL;
 	memset(&vq->vring, 0, sizeof(vq->vring));
 	vq->running = false;
 }
 
 /*
+ * Map the three ring areas of @num entries at vq->area_addr into @areas
+ * (vq->mutex held).
+ */
+static int vdpa_blk_vq_map_rings(struct vdpa_blk_vq *vq, u32 num,
+				 struct vdpa_blk_area *areas)
+{
+	struct vdpa_blk *b = vq->blk;
+	int ret, i;
+
+	ret = vdpa_blk_map_area(b, &areas[0], vq->area_addr[0],
+				num * sizeof(struct vring_desc), VHOST_MAP_RO);
+	if (!ret)
+		ret = vdpa_blk_map_area(b, &areas[1], vq->area_addr[1],
+					struct_size_t(struct vring_avail, ring,
+						      num + 1), VHOST_MAP_RO);
+	if (!ret)
+		ret = vdpa_blk_map_area(b, &areas[2], vq->area_addr[2],
+					struct_size_t(struct vring_used, ring,
+						      num) + sizeof(__virtio16),
+					VHOST_MAP_RW);
+	if (ret)
+		for (i = 0; i < ARRAY_SIZE(vq->areas); i++)
+			vdpa_blk_unmap_area(&areas[i]);
+	return ret;
+}
+
+static void vdpa_blk_vq_set_rings(struct vdpa_blk_vq *vq, u32 num,
+				  struct vdpa_blk_area *areas)
+{
+	memcpy(vq->areas, areas, sizeof(vq->areas));
+	vq->vring.num = num;
+	vq->vring.desc = vq->areas[0].vaddr;
+	vq->vring.avail = vq->areas[1].vaddr;
+	vq->vring.used = vq->areas[2].vaddr;
+	vq->running = true;
+}
+
+/*
  * Map the rings of a ready queue and start taking requests (map_lock
- * held for writing, vq->mutex held).
+ * held for writing, vq->mutex held).  Their size and addresses are kept
+ * from here on, whatever the driver sets meanwhile, until the next start.
  */
 static void vdpa_blk_vq_map(struct vdpa_blk_vq *vq)
 {
-	struct vdpa_blk *b = vq->blk;
+	struct vdpa_blk_area areas[ARRAY_SIZE(vq->areas)] = {};
 	u32 num = vq->num;
 	int ret;
 
@@ -500,30 +579,65 @@ static void vdpa_blk_vq_map(struct vdpa_blk_vq *vq)
 				  vq->device_addr);
 		return;
 	}
-	ret = vdpa_blk_map_area(b, &vq->areas[0], vq->desc_addr,
-				num * sizeof(struct vring_desc), VHOST_MAP_RO);
-	if (!ret)
-		ret = vdpa_blk_map_area(b, &vq->areas[1], vq->driver_addr,
-					struct_size_t(struct vring_avail, ring,
-						      num + 1), VHOST_MAP_RO);
-	if (!ret)
-		ret = vdpa_blk_map_area(b, &vq->areas[2], vq->device_addr,
-					struct_size_t(struct vring_used, ring,
-						      num) + sizeof(__virtio16),
-					VHOST_MAP_RW);
+	vq->area_addr[0] = vq->desc_addr;
+	vq->area_addr[1] = vq->driver_addr;
+	vq->area_addr[2] = vq->device_addr;
+	ret = vdpa_blk_vq_map_rings(vq, num, areas);
 	if (ret) {
-		vdpa_blk_vq_unmap(vq);
 		vdpa_blk_vq_fault(vq, "rings at %#llx %#llx %#llx not in guest memory (%d)",
 				  vq->desc_addr, vq->driver_addr,
 				  vq->device_addr, ret);
 		return;
 	}
-	vq->tlb = vdpa_blk_tlb_get(b->identity ? NULL : b->tlb);
-	vq->vring.num = num;
-	vq->vring.desc = vq->areas[0].vaddr;
-	vq->vring.avail = vq->areas[1].vaddr;
-	vq->vring.used = vq->areas[2].vaddr;
-	vq->running = true;
+	vdpa_blk_vq_set_rings(vq, num, areas);
+}
+
+/* Whether a range the rings were mapped from was unmapped since. */
+static bool vdpa_blk_vq_rings_stale(struct vdpa_blk_vq *vq)
+{
+	struct vdpa_blk_area *a;
+	unsigned int k;
+
+	for (a = vq->areas; a < vq->areas + ARRAY_SIZE(vq->areas); a++)
+		for (k = 0; k < a->npieces; k++)
+			if (a->rv[k] && READ_ONCE(a->rv[k]->dead))
+				return true;
+	return false;
+}
+
+/*
+ * Before a running queue touches its rings: if a range they were mapped
+ * from was unmapped, map them again from the IOTLB as it is now (map_lock
+ * held for reading, vq->mutex held).  Rings that are no longer all there
+ * stop the queue, as any address outside the IOTLB does.  A VMM that
+ * moves guest memory the queues use suspends the device first: vhost_vdpa
+ * hands a batch of IOTLB updates to the device one by one.
+ *
+ * Return: 0, or -ENOMEM: the rings must not be used in this turn, the
+ * queue's work runs again.
+ */
+static int vdpa_blk_vq_refresh(struct vdpa_blk_vq *vq)
+{
+	struct vdpa_blk_area areas[ARRAY_SIZE(vq->areas)] = {};
+	u32 num = vq->vring.num;
+	int ret;
+
+	if (!vq->running || !vdpa_blk_vq_rings_stale(vq))
+		return 0;
+	ret = vdpa_blk_vq_map_rings(vq, num, areas);
+	if (ret == -ENOMEM) {
+		queue_work(vdpa_blk_wq, &vq->work);
+		return ret;
+	}
+	vdpa_blk_vq_unmap(vq);
+	if (ret) {
+		vdpa_blk_vq_fault(vq, "rings at %#llx %#llx %#llx unmapped while in use (%d)",
+				  vq->area_addr[0], vq->area_addr[1],
+				  vq->area_addr[2], ret);
+		return 0;
+	}
+	vdpa_blk_vq_set_rings(vq, num, areas);
+	return 0;
 }
 
 /* Return a request's buffers to the driver and drop it (vq->mutex held). */
@@ -546,7 +660,8 @@ static void vdpa_blk_req_done(struct vdpa_blk_req *r)
 		vdpa_blk_write16(&vq->vring.used->idx, ++vq->last_used_idx);
 		vq->used_pending = true;
 	}
-	vdpa_blk_tlb_put(r->tlb);
+	vdpa_blk_range_put(r->status_range);
+	vdpa_blk_ranges_put(r->rv, r->nbv);
 	kvfree(r);
 	if ((atomic_dec_and_test(&vq->inflight) |
 	     atomic_dec_and_test(&b->inflight)) &&
@@ -678,13 +793,13 @@ static int vdpa_blk_get_chain(struct vdpa_blk_vq *vq, u16 head,
 			return -EINVAL;
 		}
 		ret = vdpa_blk_xlate(b, addr, len, perm,
-				     c->too_big ? NULL : vq->bv, &c->n,
+				     c->too_big ? NULL : vq->bv, vq->rv, &c->n,
 				     VDPA_BLK_MAX_BVECS);
 		if (ret == -E2BIG) {
 			/* Walk on, checking only: the request fails. */
 			c->too_big = true;
-			ret = vdpa_blk_xlate(b, addr, len, perm, NULL, &c->n,
-					     0);
+			ret = vdpa_blk_xlate(b, addr, len, perm, NULL, NULL,
+					     &c->n, 0);
 		}
 		if (ret) {
 			vdpa_blk_vq_fault(vq, "buffer %#llx+%u of chain %u %s",
@@ -723,19 +838,32 @@ static int vdpa_blk_handle_req(struct vdpa_blk_vq *vq, u16 head)
 	u32 type;
 	int ret;
 
+	/* The pieces in vq->bv hold their ranges, also on error. */
 	ret = vdpa_blk_get_chain(vq, head, &c);
-	if (ret)
+	if (ret) {
+		vdpa_blk_ranges_put(vq->rv, c.n);
 		return ret;
-	r = kvmalloc(struct_size(r, bv, c.too_big ? 0 : c.n), GFP_KERNEL);
-	if (!r)
+	}
+	if (c.too_big) {
+		vdpa_blk_ranges_put(vq->rv, c.n);
+		c.n = 0;
+	}
+	r = kvmalloc(size_add(struct_size(r, bv, c.n),
+			      array_size(c.n, sizeof(*r->rv))), GFP_KERNEL);
+	if (!r) {
+		vdpa_blk_ranges_put(vq->rv, c.n);
 		return -ENOMEM;
+	}
 	r->vq = vq;
 	r->head = head;
-	r->nbv = c.too_big ? 0 : c.n;
+	r->nbv = c.n;
 	memcpy(r->bv, vq->bv, r->nbv * sizeof(*r->bv));
-	r->tlb = vdpa_blk_tlb_get(b->identity ? NULL : b->tlb);
+	r->rv = (struct vdpa_blk_range **)&r->bv[r->nbv];
+	memcpy(r->rv, vq->rv, r->nbv * sizeof(*r->rv));
+	r->status_range = NULL;
 	/* In a piece of the request, or (too big) answered right here. */
-	r->status = c.status == U64_MAX ? NULL : vdpa_blk_byte(b, c.status);
+	r->status = c.status == U64_MAX ? NULL :
+		    vdpa_blk_byte(b, c.status, &r->status_range);
 	atomic_inc(&vq->inflight);
 	atomic_inc(&b->inflight);
 
@@ -790,6 +918,8 @@ static void vdpa_blk_take(struct vdpa_blk_vq *vq)
 			queue_work(vdpa_blk_wq, &vq->work);
 			break;
 		}
+		if (vdpa_blk_vq_refresh(vq) || !vq->running)
+			break;
 		/*
 		 * No more than a ring's worth in flight: a completion takes
 		 * the next ones.
@@ -857,6 +987,9 @@ static void vdpa_blk_vq_work(struct work_struct *work)
 	noio = memalloc_noio_save();
 	down_read(&vq->blk->map_lock);
 	mutex_lock(&vq->mutex);
+	/* Suspended, nothing is in flight; resume maps the rings anew. */
+	if (!READ_ONCE(vq->blk->suspended) && vdpa_blk_vq_refresh(vq))
+		goto out;
 	vdpa_blk_reap(vq);
 	if (!READ_ONCE(vq->blk->suspended)) {
 		vdpa_blk_take(vq);
@@ -868,6 +1001,7 @@ static void vdpa_blk_vq_work(struct work_struct *work)
 		vdpa_blk_reap(vq);
 	}
 	vdpa_blk_signal(vq);
+out:
 	mutex_unlock(&vq->mutex);
 	up_read(&vq->blk->map_lock);
 	memalloc_noio_restore(noio);
@@ -937,7 +1071,6 @@ static bool vdpa_blk_driver_ok(struct vdpa_blk *b)
 /* Back to the state after creation (b->lock held). */
 static void vdpa_blk_do_reset(struct vdpa_blk *b, bool clean_map)
 {
-	struct vdpa_blk_tlb *old = NULL;
 	struct vdpa_blk_vq *vq;
 	unsigned int i;
 
@@ -965,13 +1098,10 @@ static void vdpa_blk_do_reset(struct vdpa_blk *b, bool clean_map)
 		vq->used_pending = false;
 		mutex_unlock(&vq->mutex);
 	}
-	if (clean_map) {
-		old = b->tlb;
-		b->tlb = NULL;
-	}
 	b->identity = false;
 	up_write(&b->map_lock);
-	vdpa_blk_tlb_put(old);
+	if (clean_map)
+		vdpa_blk_iotlb_del(b, 0, U64_MAX);
 	b->status = 0;
 	WRITE_ONCE(b->needs_reset, false);
 	b->driver_features = 0;
@@ -1324,54 +1454,67 @@ static struct vdpa_iova_range vdpa_blk_get_iova_range(struct vdpa_device *vdpa)
 }
 
 /*
- * vhost_vdpa's IOTLB changed: take a copy (see vdpa_blk_iotlb_copy()),
- * swap it in and map the rings again.  Requests in flight and the old ring
- * maps hold their own references to their pages.  A copy that cannot be
- * made leaves the old one, whose pages stay referenced: the device then
- * still reaches only memory that was the guest's.
+ * vhost_vdpa pinned [@pa, @pa + @size) and maps it at @iova.  The range
+ * takes references of its own to the pages, which vhost_vdpa unpins
+ * before it unmaps them.  Only an unmap can change a translation the
+ * device holds; a map only adds.
  */
-static int vdpa_blk_set_map(struct vdpa_device *vdpa, unsigned int asid,
-			    struct vhost_iotlb *iotlb)
+static int vdpa_blk_dma_map(struct vdpa_device *vdpa, unsigned int asid,
+			    u64 iova, u64 size, u64 pa, u32 perm,
+			    void *opaque)
 {
 	struct vdpa_blk *b = vdpa_to_blk(vdpa);
-	struct vdpa_blk_tlb *new, *old;
+	u64 last = iova + size - 1, pfn;
+	struct vdpa_blk_range *r;
+	int ret;
 
-	if (asid)
+	if (asid || !size || last < iova || pa + size - 1 < pa ||
+	    !perm || perm & ~VHOST_MAP_RW)
 		return -EINVAL;
-	new = vdpa_blk_tlb_copy(iotlb);
-	if (IS_ERR(new)) {
-		dev_err(&vdpa->dev, "cannot take the IOTLB (%ld): old mappings kept\n",
-			PTR_ERR(new));
-		return PTR_ERR(new);
+	for (pfn = PHYS_PFN(pa); pfn <= PHYS_PFN(pa + size - 1); pfn++) {
+		if (!pfn_valid(pfn)) {
+			dev_err_ratelimited(&vdpa->dev, "cannot map %#llx+%#llx: not RAM\n",
+					    iova, size);
+			return -EFAULT;
+		}
+		if (!(pfn % 4096))
+			cond_resched();
 	}
-	mutex_lock(&b->lock);
-	down_write(&b->map_lock);
-	old = b->tlb;
-	b->tlb = new;
-	up_write(&b->map_lock);
-	if (vdpa_blk_driver_ok(b) && !b->suspended)
-		vdpa_blk_start(b);
-	mutex_unlock(&b->lock);
-	vdpa_blk_tlb_put(old);
+	r = kmalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return -ENOMEM;
+	kref_init(&r->ref);
+	r->addr = pa;
+	r->size = size;
+	vdpa_blk_get_folios(pa, size);
+	spin_lock(&b->iotlb_lock);
+	if (vhost_iotlb_itree_first(b->iotlb, iova, last))
+		ret = -EEXIST;
+	else
+		ret = vhost_iotlb_add_range_ctx(b->iotlb, iova, last, pa,
+						perm, r);
+	spin_unlock(&b->iotlb_lock);
+	if (ret)
+		vdpa_blk_range_put(r);
+	return ret;
+}
+
+static int vdpa_blk_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
+			      u64 iova, u64 size)
+{
+	struct vdpa_blk *b = vdpa_to_blk(vdpa);
+
+	if (asid || !size || iova + size - 1 < iova)
+		return -EINVAL;
+	vdpa_blk_iotlb_del(b, iova, iova + size - 1);
 	return 0;
 }
 
 static int vdpa_blk_reset_map(struct vdpa_device *vdpa, unsigned int asid)
 {
-	struct vdpa_blk *b = vdpa_to_blk(vdpa);
-	struct vdpa_blk_tlb *old;
-
 	if (asid)
 		return -EINVAL;
-	mutex_lock(&b->lock);
-	down_write(&b->map_lock);
-	old = b->tlb;
-	b->tlb = NULL;
-	up_write(&b->map_lock);
-	if (vdpa_blk_driver_ok(b) && !b->suspended)
-		vdpa_blk_start(b);
-	mutex_unlock(&b->lock);
-	vdpa_blk_tlb_put(old);
+	vdpa_blk_iotlb_del(vdpa_to_blk(vdpa), 0, U64_MAX);
 	return 0;
 }
 
@@ -1392,9 +1535,14 @@ static void vdpa_blk_free(struct vdpa_device *vdpa)
 		cancel_work_sync(&b->vqs[i].work);
 	if (b->disk.file)
 		fput(b->disk.file);
-	vdpa_blk_tlb_put(b->tlb);
-	for (i = 0; i < VDPA_BLK_MAX_VQS; i++)
+	if (b->iotlb) {
+		vdpa_blk_iotlb_del(b, 0, U64_MAX);
+		vhost_iotlb_free(b->iotlb);
+	}
+	for (i = 0; i < VDPA_BLK_MAX_VQS; i++) {
 		kvfree(b->vqs[i].bv);
+		kvfree(b->vqs[i].rv);
+	}
 	if (b->cfg)
 		vdpa_blk_cfg_release_use(b->cfg);
 }
@@ -1428,7 +1576,8 @@ static const struct vdpa_config_ops vdpa_blk_config_ops = {
 	.set_config		= vdpa_blk_set_config,
 	.get_generation		= vdpa_blk_get_generation,
 	.get_iova_range		= vdpa_blk_get_iova_range,
-	.set_map		= vdpa_blk_set_map,
+	.dma_map		= vdpa_blk_dma_map,
+	.dma_unmap		= vdpa_blk_dma_unmap,
 	.reset_map		= vdpa_blk_reset_map,
 	.free			= vdpa_blk_free,
 };
@@ -1777,6 +1926,7 @@ static int vdpa_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		b->features |= 1ULL << VIRTIO_BLK_F_RO;
 	mutex_init(&b->lock);
 	init_rwsem(&b->map_lock);
+	spin_lock_init(&b->iotlb_lock);
 	spin_lock_init(&b->cb_lock);
 	atomic_set(&b->inflight, 0);
 	init_waitqueue_head(&b->inflight_wq);
@@ -1791,11 +1941,18 @@ static int vdpa_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		atomic_set(&vq->inflight, 0);
 	}
 	ret = -ENOMEM;
+	/* vhost_vdpa's own limit bounds the number of ranges. */
+	b->iotlb = vhost_iotlb_alloc(UINT_MAX, 0);
+	if (!b->iotlb)
+		goto err;
 	for (i = 0; i < b->nvqs; i++) {
 		b->vqs[i].bv = kvmalloc_array(VDPA_BLK_MAX_BVECS,
 					      sizeof(struct bio_vec),
 					      GFP_KERNEL);
-		if (!b->vqs[i].bv)
+		b->vqs[i].rv = kvmalloc_array(VDPA_BLK_MAX_BVECS,
+					      sizeof(*b->vqs[i].rv),
+					      GFP_KERNEL);
+		if (!b->vqs[i].bv || !b->vqs[i].rv)
 			goto err;
 	}
 
