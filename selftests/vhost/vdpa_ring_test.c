@@ -37,6 +37,8 @@
 			 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |	\
 			 (1ULL << VIRTIO_BLK_F_FLUSH))
 
+static void remove_device(void);
+
 static int write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY);
@@ -61,6 +63,8 @@ static int make_device(char *dev, size_t len)
 	DIR *d;
 	int fd;
 
+	/* What a test that was killed left behind. */
+	remove_device();
 	fd = open(BACKING, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || ftruncate(fd, 512 << 20))
 		return -errno;
