@@ -222,8 +222,15 @@ static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,
 	ret = request_irq(irq->hwirq, vfio_platform_irq_handler,
 			  IRQF_NO_AUTOEN, irq->name, irq);
 	if (ret) {
-		dev_err(vdev->dev, "IRQ %u: request_irq(%d) failed: %d\n",
-			irq->index, irq->hwirq, ret);
+		/* gpiolib's chained handlers leave their parent line so. */
+		if (irq_check_status_bit(irq->hwirq, IRQ_NOREQUEST))
+			dev_err_ratelimited(vdev->dev,
+					    "IRQ %u: line %d cannot be requested: a driver that had the device chained its handler to it; bind it to vfio-platform from boot instead\n",
+					    irq->index, irq->hwirq);
+		else
+			dev_err_ratelimited(vdev->dev,
+					    "IRQ %u: request_irq(%d) failed: %d\n",
+					    irq->index, irq->hwirq, ret);
 		mutex_lock(&irq->trigger_lock);
 		spin_lock_irqsave(&irq->lock, flags);
 		irq->trigger = NULL;
