@@ -93,6 +93,12 @@ void kf_fail(struct kf_ctx *c, const char *fmt, ...) __printf(2, 3);
 void kf_print(const char *fmt, ...) __printf(1, 2);
 /* Sleep @us microseconds. */
 void kf_usleep(unsigned int us);
+/*
+ * A forked child's random session: kf_ops operations of @op on @s; at
+ * operation @die the child kills itself (SIGKILL) half the time.
+ */
+void kf_child_session(struct kf_ctx *c, unsigned int die,
+		      void (*op)(struct kf_ctx *c, void *s), void *s);
 
 /*
  * Addresses: every address the fuzzer hands to the kernel for it to write

@@ -615,13 +615,7 @@ static void vd_child(struct kf_ctx *c)
 			kf_usleep(100000);
 	}
 	s = session(c, dev[1]);
-	for (i = 0; i < kf_ops; i++) {
-		if (i == die && kf_chance(c, 50)) {
-			kf_op(c, "SIGKILL self");
-			kill(getpid(), SIGKILL);
-		}
-		vd_op(c, s);
-	}
+	kf_child_session(c, die, vd_op, s);
 	for (;;)
 		kf_usleep(100000);
 }

@@ -689,7 +689,7 @@ static void vf_op(struct kf_ctx *c, void *p)
 /* The child: another device than the threads', a session, then death. */
 static void vf_child(struct kf_ctx *c)
 {
-	unsigned int i, d, die = kf_below(c, kf_ops + 1);
+	unsigned int d, die = kf_below(c, kf_ops + 1);
 	void *s;
 
 	if (nbound < 2)
@@ -698,13 +698,7 @@ static void vf_child(struct kf_ctx *c)
 	if (d == cur)
 		return;
 	s = session(c, d);
-	for (i = 0; i < kf_ops; i++) {
-		if (i == die && kf_chance(c, 50)) {
-			kf_op(c, "SIGKILL self");
-			kill(getpid(), SIGKILL);
-		}
-		vf_op(c, s);
-	}
+	kf_child_session(c, die, vf_op, s);
 }
 
 /* Every device opens and reads its first register. */

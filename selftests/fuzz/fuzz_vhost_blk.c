@@ -556,7 +556,7 @@ static void vb_child(struct kf_ctx *c)
 		.nvq = 2, .num = 128, .arena_size = 4 << 20,
 		.features = FEATURES, .backend_fd = backing[0],
 	};
-	unsigned int i, die = kf_below(c, kf_ops + 1);
+	unsigned int die = kf_below(c, kf_ops + 1);
 	struct vblk b;
 	void *s;
 
@@ -568,13 +568,7 @@ static void vb_child(struct kf_ctx *c)
 			kf_usleep(100000);
 	}
 	s = vb_open(c);
-	for (i = 0; i < kf_ops; i++) {
-		if (i == die && kf_chance(c, 50)) {
-			kf_op(c, "SIGKILL self");
-			kill(getpid(), SIGKILL);
-		}
-		vb_op(c, s);
-	}
+	kf_child_session(c, die, vb_op, s);
 	if (kf_chance(c, 50))
 		_exit(0);
 	for (;;)

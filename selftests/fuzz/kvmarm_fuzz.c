@@ -105,6 +105,20 @@ void kf_usleep(unsigned int us)
 		;
 }
 
+void kf_child_session(struct kf_ctx *c, unsigned int die,
+		      void (*op)(struct kf_ctx *c, void *s), void *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < kf_ops; i++) {
+		if (i == die && kf_chance(c, 50)) {
+			kf_op(c, "SIGKILL self");
+			kill(getpid(), SIGKILL);
+		}
+		op(c, s);
+	}
+}
+
 /* splitmix64: seeds the streams, one per target, iteration and slot. */
 static uint64_t splitmix(uint64_t x)
 {
