@@ -13,6 +13,7 @@
 #include <linux/version.h>
 #include <linux/eventfd.h>
 #include <linux/fs.h>
+#include <linux/irqbypass.h>
 #include <linux/mm.h>
 #include <linux/platform_device.h>
 #include <linux/vfio.h>
@@ -34,6 +35,34 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #endif
+
+/*
+ * 6.17 made the irq bypass manager take the eventfd and the interrupt as
+ * arguments of the registration (probed: KVMARM_HAVE_IRQ_BYPASS_EVENTFD);
+ * before, the producer carried them, the eventfd as its token.
+ */
+static inline int
+kvmarm_irq_bypass_register_producer(struct irq_bypass_producer *prod,
+				    struct eventfd_ctx *eventfd, int irq)
+{
+#if !IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER)
+	return -EOPNOTSUPP;
+#elif defined(KVMARM_HAVE_IRQ_BYPASS_EVENTFD)
+	return irq_bypass_register_producer(prod, eventfd, irq);
+#else
+	prod->token = eventfd;
+	prod->irq = irq;
+	return irq_bypass_register_producer(prod);
+#endif
+}
+
+static inline void
+kvmarm_irq_bypass_unregister_producer(struct irq_bypass_producer *prod)
+{
+#if IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER)
+	irq_bypass_unregister_producer(prod);
+#endif
+}
 
 /* 6.8 dropped the count argument of eventfd_signal(). */
 static inline void kvmarm_eventfd_signal(struct eventfd_ctx *ctx)

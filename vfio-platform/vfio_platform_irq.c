@@ -7,15 +7,28 @@
  * masked until userspace unmasks it, by ioctl or by an unmask eventfd -
  * which is what KVM's IRQFD resamplefd signals on the guest's EOI.  An edge
  * interrupt that fires while masked is remembered and delivered on unmask.
+ *
+ * A level interrupt's trigger is also an irq bypass producer: a hypervisor
+ * whose irqfd consumes the same eventfd may forward the interrupt to its
+ * guest (KVM/arm64 with the kvm-arm patches), so that the guest's EOI
+ * deactivates it.  The interrupt is then "forwarded to a vCPU": the host's
+ * handler only signals the trigger, without masking, as the interrupt
+ * stays active until the guest is done with it.
  */
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
 
 #include "kvmarm_compat.h"
 #include "vfio_platform_private.h"
+
+static bool irq_forwarding;
+module_param(irq_forwarding, bool, 0644);
+MODULE_PARM_DESC(irq_forwarding,
+		 "Offer each level interrupt wired to an eventfd to an irq bypass consumer, so that a kernel whose KVM forwards SPIs (the kvm-arm patches) delivers it to the guest without EOI exits; takes effect when a trigger is set. Only on such a kernel: elsewhere, on a GICv4 host, KVM takes a producer whose irqfd a VMM routes to an MSI for an LPI and leaves the line active for good (default: off)");
 
 static void vfio_platform_irq_mask(struct vfio_platform_irq *irq)
 {
@@ -146,7 +159,10 @@ static irqreturn_t vfio_platform_irq_handler(int hwirq, void *dev_id)
 	unsigned long flags;
 
 	spin_lock_irqsave(&irq->lock, flags);
-	if (irq->level) {
+	if (irq->level && irqd_is_forwarded_to_vcpu(irq_get_irq_data(hwirq))) {
+		/* Active until the guest deactivates it: nothing to mask. */
+		signal = !irq->masked;
+	} else if (irq->level) {
 		/* Keep the line quiet until userspace has serviced it. */
 		if (!irq->masked) {
 			if (irq->requested)
@@ -180,6 +196,11 @@ static void vfio_platform_irq_free_trigger(struct vfio_platform_irq *irq)
 
 	if (!irq->trigger)
 		return;
+	/* The consumer lets the interrupt go, while it is still ours. */
+	if (irq->producing) {
+		kvmarm_irq_bypass_unregister_producer(&irq->producer);
+		irq->producing = false;
+	}
 	mutex_lock(&irq->trigger_lock);
 	spin_lock_irqsave(&irq->lock, flags);
 	if (irq->level && !irq->masked)
@@ -191,7 +212,58 @@ static void vfio_platform_irq_free_trigger(struct vfio_platform_irq *irq)
 	spin_unlock_irqrestore(&irq->lock, flags);
 	mutex_unlock(&irq->trigger_lock);
 	free_irq(irq->hwirq, irq);
+	/* The line's next user gets it as it was. */
+	if (irq->status_set)
+		irq_clear_status_flags(irq->hwirq, irq->status_set);
+	irq->status_set = 0;
 	eventfd_ctx_put(trigger);
+}
+
+/*
+ * The consumer changes how the interrupt is delivered between stop and
+ * start: no handler runs meanwhile.  Not disable_irq(): it also waits
+ * for the interrupt to be inactive at the GIC, which a forwarded one that
+ * the (halted) guest holds never becomes.
+ */
+static void vfio_platform_irq_bypass_stop(struct irq_bypass_producer *prod)
+{
+	disable_irq_nosync(prod->irq);
+	synchronize_hardirq(prod->irq);
+}
+
+/*
+ * Now forwarded, an instance that the handler masked before is the
+ * guest's to deactivate, and no resample will unmask it: unmask it here.
+ */
+static void vfio_platform_irq_bypass_start(struct irq_bypass_producer *prod)
+{
+	struct vfio_platform_irq *irq = container_of(prod,
+						     struct vfio_platform_irq,
+						     producer);
+	unsigned long flags;
+
+	spin_lock_irqsave(&irq->lock, flags);
+	if (irqd_is_forwarded_to_vcpu(irq_get_irq_data(irq->hwirq)) &&
+	    irq->masked && irq->requested) {
+		irq->masked = false;
+		enable_irq(irq->hwirq);
+	}
+	spin_unlock_irqrestore(&irq->lock, flags);
+	enable_irq(prod->irq);
+}
+
+/* Offer a level interrupt to an irq bypass consumer (KVM) to forward. */
+static int vfio_platform_irq_bypass_register(struct vfio_platform_irq *irq,
+					     struct eventfd_ctx *trigger)
+{
+	struct irq_bypass_producer *prod = &irq->producer;
+	int ret;
+
+	memset(prod, 0, sizeof(*prod));
+	prod->stop = vfio_platform_irq_bypass_stop;
+	prod->start = vfio_platform_irq_bypass_start;
+	ret = kvmarm_irq_bypass_register_producer(prod, trigger, irq->hwirq);
+	return ret;
 }
 
 static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,
@@ -200,6 +272,7 @@ static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,
 	struct vfio_platform_device *vdev = irq->vdev;
 	struct eventfd_ctx *trigger;
 	unsigned long flags;
+	bool forwarding;
 	int ret;
 
 	vfio_platform_irq_free_trigger(irq);
@@ -218,9 +291,20 @@ static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,
 	spin_unlock_irqrestore(&irq->lock, flags);
 	mutex_unlock(&irq->trigger_lock);
 
-	/* A masked level interrupt must not fire before it is unmasked. */
+	/*
+	 * A masked level interrupt must not fire before it is unmasked.  One
+	 * that may be forwarded:
+	 * - must not move to another CPU while its handler runs: the guest's
+	 *   deactivation could deliver it there, to be dropped as in progress
+	 *   and left active (no balancing);
+	 * - is masked at once when masked (not lazily, at its next delivery,
+	 *   which a forwarded interrupt that the handler did not signal
+	 *   would never have): masking deactivates it.
+	 */
+	forwarding = irq->level && READ_ONCE(irq_forwarding);
 	ret = request_irq(irq->hwirq, vfio_platform_irq_handler,
-			  IRQF_NO_AUTOEN, irq->name, irq);
+			  IRQF_NO_AUTOEN | (forwarding ? IRQF_NOBALANCING : 0),
+			  irq->name, irq);
 	if (ret) {
 		/* gpiolib's chained handlers leave their parent line so. */
 		if (irq_check_status_bit(irq->hwirq, IRQ_NOREQUEST))
@@ -239,11 +323,25 @@ static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,
 		eventfd_ctx_put(trigger);
 		return ret;
 	}
+	/* free_irq() clears UNLAZY, not NO_BALANCING: that one is ours. */
+	if (forwarding) {
+		irq_set_status_flags(irq->hwirq, IRQ_DISABLE_UNLAZY);
+		irq->status_set = IRQ_NO_BALANCING;
+	}
 	spin_lock_irqsave(&irq->lock, flags);
 	irq->requested = true;
 	if (!(irq->level && irq->masked))
 		enable_irq(irq->hwirq);
 	spin_unlock_irqrestore(&irq->lock, flags);
+
+	/* Without a consumer that forwards it, nothing changes. */
+	if (forwarding) {
+		ret = vfio_platform_irq_bypass_register(irq, trigger);
+		irq->producing = !ret;
+		if (ret && ret != -EOPNOTSUPP)
+			dev_dbg(vdev->dev, "IRQ %u: no irq bypass producer: %d\n",
+				irq->index, ret);
+	}
 	return 0;
 }
 

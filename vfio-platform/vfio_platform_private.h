@@ -6,6 +6,7 @@
 #define VFIO_PLATFORM_PRIVATE_H
 
 #include <linux/clk.h>
+#include <linux/irqbypass.h>
 #include <linux/mutex.h>
 #include <linux/reset.h>
 #include <linux/rwsem.h>
@@ -57,6 +58,9 @@ struct vfio_platform_irq {
 	struct eventfd_ctx	*trigger;
 	struct virqfd		*unmask;
 	struct virqfd		*mask;
+	struct irq_bypass_producer producer;	/* of a level @trigger */
+	bool			producing;	/* @producer registered */
+	unsigned long		status_set;	/* IRQ_* set on @hwirq */
 };
 
 /**
