@@ -40,7 +40,7 @@ bool kg_has_cap(struct kvm_guest *g, long cap)
 	return ioctl(fd, KVM_CHECK_EXTENSION, cap) > 0;
 }
 
-static int set_core_reg(struct kvm_guest *g, uint64_t off, uint64_t val)
+static int set_core_reg(int vcpu_fd, uint64_t off, uint64_t val)
 {
 	struct kvm_one_reg reg = {
 		.id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |
@@ -48,7 +48,40 @@ static int set_core_reg(struct kvm_guest *g, uint64_t off, uint64_t val)
 		.addr = (uint64_t)(uintptr_t)&val,
 	};
 
-	return ioctl(g->vcpu_fd, KVM_SET_ONE_REG, &reg);
+	return ioctl(vcpu_fd, KVM_SET_ONE_REG, &reg);
+}
+
+/* Create vCPU @i: its fd and kvm_run, initialised with @init. */
+static int create_vcpu(struct kvm_guest *g, unsigned int i,
+		       struct kvm_vcpu_init *init, int *fd,
+		       struct kvm_run **run)
+{
+	*fd = ioctl(g->vm_fd, KVM_CREATE_VCPU, i);
+	if (*fd < 0)
+		return fail(g, "KVM_CREATE_VCPU(%u)", i);
+	*run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    *fd, 0);
+	if (*run == MAP_FAILED) {
+		*run = NULL;
+		return fail(g, "mmap kvm_run");
+	}
+	if (ioctl(*fd, KVM_ARM_VCPU_INIT, init))
+		return fail(g, "KVM_ARM_VCPU_INIT(%u)", i);
+	return 0;
+}
+
+/* Start vCPU @i (@fd) at @pc with x0 = @i and its own stack. */
+static int start_vcpu(struct kvm_guest *g, int fd, unsigned int i,
+		      uint64_t pc)
+{
+	if (set_core_reg(fd, offsetof(struct kvm_regs, regs.pc), pc))
+		return fail(g, "setting PC");
+	if (set_core_reg(fd, offsetof(struct kvm_regs, regs.regs[0]), i))
+		return fail(g, "setting x0");
+	if (set_core_reg(fd, offsetof(struct kvm_regs, sp_el1),
+			 KG_STACK_TOP - 0x10000 * i))
+		return fail(g, "setting SP_EL1");
+	return 0;
 }
 
 int kg_add_memslot(struct kvm_guest *g, uint64_t gpa, void *host, size_t size)
@@ -109,12 +142,24 @@ static int create_gic(struct kvm_guest *g)
 
 int kg_create(struct kvm_guest *g, const void *entry)
 {
+	return kg_create_smp(g, entry, 1);
+}
+
+int kg_create_smp(struct kvm_guest *g, const void *entry,
+		  unsigned int nr_vcpus)
+{
 	size_t code = __stop_guest_text - __start_guest_text;
 	const char *e = entry;
 	struct kvm_vcpu_init init;
+	unsigned int i;
+	uint64_t pc;
 	long sz;
 
 	kg_init(g);
+	if (!nr_vcpus || nr_vcpus > KG_MAX_VCPUS) {
+		errno = 0;
+		return fail(g, "%u vCPUs: 1 to %d", nr_vcpus, KG_MAX_VCPUS);
+	}
 
 	if (e < __start_guest_text || e >= __stop_guest_text) {
 		errno = 0;
@@ -147,37 +192,43 @@ int kg_create(struct kvm_guest *g, const void *entry)
 	if (kg_add_memslot(g, KG_RAM_GPA, g->mem, g->mem_size) < 0)
 		return -1;
 
-	g->vcpu_fd = ioctl(g->vm_fd, KVM_CREATE_VCPU, 0);
-	if (g->vcpu_fd < 0)
-		return fail(g, "KVM_CREATE_VCPU");
 	sz = ioctl(g->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (sz <= 0)
 		return fail(g, "KVM_GET_VCPU_MMAP_SIZE");
 	g->run_size = sz;
-	g->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      g->vcpu_fd, 0);
-	if (g->run == MAP_FAILED) {
-		g->run = NULL;
-		return fail(g, "mmap kvm_run");
-	}
 	if (ioctl(g->vm_fd, KVM_ARM_PREFERRED_TARGET, &init))
 		return fail(g, "KVM_ARM_PREFERRED_TARGET");
 	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
-	if (ioctl(g->vcpu_fd, KVM_ARM_VCPU_INIT, &init))
-		return fail(g, "KVM_ARM_VCPU_INIT");
+	/* Every vCPU before the vGIC's initialisation. */
+	if (create_vcpu(g, 0, &init, &g->vcpu_fd, &g->run))
+		return -1;
+	for (i = 1; i < nr_vcpus; i++, g->nr_vcpus++) {
+		if (create_vcpu(g, i, &init, &g->aux_fd[i], &g->aux_run[i]))
+			return -1;
+	}
 	if (create_gic(g))
 		return -1;
 
-	if (set_core_reg(g, offsetof(struct kvm_regs, regs.pc),
-			 KG_RAM_GPA + (e - __start_guest_text)))
-		return fail(g, "setting PC");
-	if (set_core_reg(g, offsetof(struct kvm_regs, sp_el1), KG_STACK_TOP))
-		return fail(g, "setting SP_EL1");
+	pc = KG_RAM_GPA + (e - __start_guest_text);
+	if (start_vcpu(g, g->vcpu_fd, 0, pc))
+		return -1;
+	for (i = 1; i < nr_vcpus; i++) {
+		if (start_vcpu(g, g->aux_fd[i], i, pc))
+			return -1;
+	}
 	return 0;
 }
 
 void kg_destroy(struct kvm_guest *g)
 {
+	unsigned int i;
+
+	for (i = 1; i < KG_MAX_VCPUS; i++) {
+		if (g->aux_run[i])
+			munmap(g->aux_run[i], g->run_size);
+		if (g->aux_fd[i] >= 0)
+			close(g->aux_fd[i]);
+	}
 	if (g->stats_fd >= 0)
 		close(g->stats_fd);
 	if (g->run)
@@ -197,7 +248,12 @@ void kg_destroy(struct kvm_guest *g)
 
 void kg_init(struct kvm_guest *g)
 {
+	unsigned int i;
+
 	memset(g, 0, sizeof(*g));
+	g->nr_vcpus = 1;
+	for (i = 0; i < KG_MAX_VCPUS; i++)
+		g->aux_fd[i] = -1;
 	g->kvm_fd = -1;
 	g->vm_fd = -1;
 	g->vcpu_fd = -1;

@@ -2,7 +2,8 @@
 /*
  * A very small KVM/arm64 guest harness for kvmarm-io selftests.
  *
- * One VM, one vCPU, a vGICv3 and one memslot of guest RAM.  Guest code is
+ * One VM, one vCPU (or a few: kg_create_smp()), a vGICv3 and one memslot
+ * of guest RAM.  Guest code is
  * written in assembly in sections named "guest_text" (GUEST_TEXT in
  * guest_asm.h); the harness copies the whole section to the start of guest
  * RAM, so code from several objects can call each other.  The guest runs at
@@ -19,12 +20,17 @@
 
 #include "guest_layout.h"
 
+#define KG_MAX_VCPUS	4
+
 struct kvm_guest {
 	int kvm_fd;
 	int vm_fd;
-	int vcpu_fd;
+	int vcpu_fd;		/* vCPU 0 */
 	int gic_fd;
-	struct kvm_run *run;
+	struct kvm_run *run;	/* vCPU 0's */
+	unsigned int nr_vcpus;
+	int aux_fd[KG_MAX_VCPUS];	/* vCPUs 1.. (aux_fd[0] unused) */
+	struct kvm_run *aux_run[KG_MAX_VCPUS];
 	size_t run_size;
 	uint8_t *mem;		/* host view of guest RAM at KG_RAM_GPA */
 	size_t mem_size;
@@ -57,6 +63,21 @@ void kg_init(struct kvm_guest *g);
  * Return: 0, or -1 with @g->err set.
  */
 int kg_create(struct kvm_guest *g, const void *entry);
+
+/**
+ * kg_create_smp() - the same with @nr_vcpus vCPUs (at most KG_MAX_VCPUS).
+ * @g:        harness state, filled in
+ * @entry:    where every vCPU starts, with x0 = its index (MPIDR Aff0)
+ * @nr_vcpus: how many
+ *
+ * vCPU 0 is run with kg_run(); the others' fds and kvm_run are
+ * g->aux_fd[i] and g->aux_run[i], for the test's own threads.  Each vCPU
+ * has 64 KiB of stack below the previous one's.
+ *
+ * Return: 0, or -1 with @g->err set.
+ */
+int kg_create_smp(struct kvm_guest *g, const void *entry,
+		  unsigned int nr_vcpus);
 void kg_destroy(struct kvm_guest *g);
 
 /**
