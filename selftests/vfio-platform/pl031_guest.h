@@ -4,5 +4,6 @@
 #define KVMARM_IO_PL031_GUEST_H
 
 extern const char pl031_guest[];
+extern const char pl031_smp_guest[];
 
 #endif
