@@ -86,10 +86,15 @@ check: setup
 bench:
 	scripts/bench $(KVER)
 
+# the passed-through interrupt: forwarded (kvm-arm patches) against the
+# irqfd and userspace paths, on Debian's 6.12 built with the patches
+bench-irq:
+	BENCH_ONLY=irq scripts/bench 6.12-fwd
+
 fuzz: setup
 	scripts/fuzz $(KVER) $(if $(SEED),--seed $(SEED)) \
 		$(if $(ITERS),--iterations $(ITERS))
 
 .PHONY: default modules modules_install install clean setup cross selftests \
-	vm demo test test-debug check bench fuzz uninstall dkms-conf deb series \
+	vm demo test test-debug check bench bench-irq fuzz uninstall dkms-conf deb series \
 	series-check test-install
