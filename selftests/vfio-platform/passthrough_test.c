@@ -177,6 +177,26 @@ static int read_counts(struct kvm_guest *g, struct exit_counts *c)
  * The direct path for @rounds interrupts: no exit to userspace but the
  * final report; forwarded, no maintenance exit and no resample.
  */
+/* The RTC's page in the guest: its accesses go through stage 2. */
+static void map_rtc(struct __test_metadata *_metadata, FIXTURE_DATA(pt) * self)
+{
+	self->map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->v.device, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	ASSERT_LE(0, kg_add_memslot(&self->g, KG_DEV_GPA, self->map, PAGE))
+		TH_LOG("%s", self->g.err);
+}
+
+/* ...and the guest's EOI (resamplefd) unmasks the host IRQ in the kernel. */
+static void map_rtc_unmask_on_eoi(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(pt) * self)
+{
+	map_rtc(_metadata, self);
+	ASSERT_EQ(0, vfio_irq_eventfd(self->v.device, 0,
+				      VFIO_IRQ_SET_ACTION_UNMASK,
+				      self->resample));
+}
+
 struct mover {
 	pid_t tid;		/* the vCPU's thread */
 	int stop;
@@ -209,15 +229,7 @@ static void direct_path(struct __test_metadata *_metadata,
 	cpu_set_t all;
 	uint64_t done;
 
-	self->map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->v.device, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
-	ASSERT_LE(0, kg_add_memslot(&self->g, KG_DEV_GPA, self->map, PAGE))
-		TH_LOG("%s", self->g.err);
-	/* The guest's EOI (resamplefd) unmasks the host IRQ in the kernel. */
-	ASSERT_EQ(0, vfio_irq_eventfd(self->v.device, 0,
-				      VFIO_IRQ_SET_ACTION_UNMASK,
-				      self->resample));
+	map_rtc_unmask_on_eoi(_metadata, self);
 	kg_set_param(&self->g, 1, rounds);
 
 	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
@@ -324,15 +336,6 @@ static unsigned long rounds_counting_resamples(struct __test_metadata *_metadata
 	pthread_join(t, NULL);
 	EXPECT_EQ(rounds, done);
 	return u.count;
-}
-
-static void map_rtc(struct __test_metadata *_metadata, FIXTURE_DATA(pt) * self)
-{
-	self->map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->v.device, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
-	ASSERT_LE(0, kg_add_memslot(&self->g, KG_DEV_GPA, self->map, PAGE))
-		TH_LOG("%s", self->g.err);
 }
 
 /*
@@ -448,14 +451,7 @@ TEST_F_TIMEOUT(pt, direct_path_two_vcpus, 600)
 	kg_set_param(&self->g, 6, 0);
 	ASSERT_EQ(0, ioctl(self->g.vm_fd, KVM_IRQFD, &self->irqfd))
 		TH_LOG("KVM_IRQFD(resample): %s", strerror(errno));
-	self->map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->v.device, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
-	ASSERT_LE(0, kg_add_memslot(&self->g, KG_DEV_GPA, self->map, PAGE))
-		TH_LOG("%s", self->g.err);
-	ASSERT_EQ(0, vfio_irq_eventfd(self->v.device, 0,
-				      VFIO_IRQ_SET_ACTION_UNMASK,
-				      self->resample));
+	map_rtc_unmask_on_eoi(_metadata, self);
 
 	/* No SA_RESTART: the signal gets vCPU 1 out of KVM_RUN. */
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
@@ -568,14 +564,7 @@ static void held_then(struct __test_metadata *_metadata,
 	uint64_t intid;
 	int fd;
 
-	self->map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->v.device, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
-	ASSERT_LE(0, kg_add_memslot(&self->g, KG_DEV_GPA, self->map, PAGE))
-		TH_LOG("%s", self->g.err);
-	ASSERT_EQ(0, vfio_irq_eventfd(self->v.device, 0,
-				      VFIO_IRQ_SET_ACTION_UNMASK,
-				      self->resample));
+	map_rtc_unmask_on_eoi(_metadata, self);
 	kg_set_param(&self->g, 1, 1);
 	kg_set_param(&self->g, 2, 1);
 	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
@@ -778,11 +767,7 @@ TEST_F_TIMEOUT(pt, vgic_state_restored_while_active, 30)
 
 	if (!spi_forwarding())
 		SKIP(return, "no SPI forwarding in this kernel");
-	self->map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->v.device, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
-	ASSERT_LE(0, kg_add_memslot(&self->g, KG_DEV_GPA, self->map, PAGE))
-		TH_LOG("%s", self->g.err);
+	map_rtc(_metadata, self);
 	kg_set_param(&self->g, 1, 1);
 	kg_set_param(&self->g, 2, 1);
 	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
