@@ -257,13 +257,11 @@ static int vfio_platform_irq_bypass_register(struct vfio_platform_irq *irq,
 					     struct eventfd_ctx *trigger)
 {
 	struct irq_bypass_producer *prod = &irq->producer;
-	int ret;
 
 	memset(prod, 0, sizeof(*prod));
 	prod->stop = vfio_platform_irq_bypass_stop;
 	prod->start = vfio_platform_irq_bypass_start;
-	ret = kvmarm_irq_bypass_register_producer(prod, trigger, irq->hwirq);
-	return ret;
+	return kvmarm_irq_bypass_register_producer(prod, trigger, irq->hwirq);
 }
 
 static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,
