@@ -116,6 +116,10 @@ void vfio_platform_irq_release_all(struct vfio_platform_device *vdev);
 int vfio_platform_set_irqs(struct vfio_platform_device *vdev,
 			   struct vfio_irq_set *hdr, void *data);
 
+/* vfio_amba.c */
+int vfio_amba_register(void);
+void vfio_amba_unregister(void);
+
 /* vfio_platform_reset.c */
 int vfio_platform_reset_init(struct vfio_platform_device *vdev);
 bool vfio_platform_has_reset(struct vfio_platform_device *vdev);

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VFIO for platform and AMBA devices: the two bus drivers.
+ * VFIO for platform and AMBA devices: the platform bus driver, and the
+ * module that registers it with the AMBA one (vfio_amba.c).
  *
  * Neither driver matches anything by itself: a device is given to it with
  * driver_override, as for upstream's vfio-platform and vfio-amba:
  *
- *   echo vfio-amba > /sys/bus/amba/devices/9010000.pl031/driver_override
- *   echo 9010000.pl031 > /sys/bus/amba/drivers_probe
+ *   echo vfio-platform > /sys/bus/platform/devices/a000000.virtio_mmio/driver_override
+ *   echo a000000.virtio_mmio > /sys/bus/platform/drivers_probe
  */
-#include <linux/amba/bus.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/pm_runtime.h>
@@ -18,8 +18,6 @@
 #include "vfio_platform_private.h"
 
 #define DRIVER_VERSION	"0.1.0"
-
-/* Platform bus */
 
 static int vfio_plat_get_resource(struct vfio_platform_device *vdev,
 				  unsigned int i, struct resource **res)
@@ -90,84 +88,6 @@ static struct platform_driver vfio_plat_driver = {
 	.driver_managed_dma = true,
 };
 
-/* AMBA bus */
-
-static int vfio_amba_get_resource(struct vfio_platform_device *vdev,
-				  unsigned int i, struct resource **res)
-{
-	struct amba_device *adev = to_amba_device(vdev->dev);
-
-	if (i)
-		return -ENOENT;
-	*res = &adev->res;
-	return 0;
-}
-
-static int vfio_amba_get_irq(struct vfio_platform_device *vdev,
-			     unsigned int i)
-{
-	struct amba_device *adev = to_amba_device(vdev->dev);
-
-	if (i >= AMBA_NR_IRQS || !adev->irq[i])
-		return -ENOENT;
-	return adev->irq[i];
-}
-
-/*
- * The AMBA bus enables runtime PM around probe and disables it after
- * remove: the driver must not do it again, or the host driver that takes
- * the device back finds it disabled.
- */
-static int vfio_amba_probe(struct amba_device *adev,
-			   const struct amba_id *id)
-{
-	const struct vfio_device_ops *ops = vfio_platform_ops_for(&adev->dev);
-	struct vfio_platform_device *vdev;
-	int ret;
-
-	if (!ops)
-		return -EPERM;
-	vdev = vfio_alloc_device(vfio_platform_device, vdev, &adev->dev, ops);
-	if (IS_ERR(vdev))
-		return PTR_ERR(vdev);
-	vdev->amba = true;
-	vdev->get_resource = vfio_amba_get_resource;
-	vdev->get_irq = vfio_amba_get_irq;
-	amba_set_drvdata(adev, vdev);
-	ret = vfio_platform_probe_common(vdev, &adev->dev);
-	if (ret) {
-		amba_set_drvdata(adev, NULL);
-		vfio_put_device(&vdev->vdev);
-	}
-	return ret;
-}
-
-static void vfio_amba_remove(struct amba_device *adev)
-{
-	struct vfio_platform_device *vdev = amba_get_drvdata(adev);
-
-	vfio_platform_remove_common(vdev);
-	vfio_put_device(&vdev->vdev);
-}
-
-/* Matches nothing: devices come through driver_override. */
-static const struct amba_id vfio_amba_ids[] = {
-	{ 0, 0 },
-};
-MODULE_DEVICE_TABLE(amba, vfio_amba_ids);
-
-static struct amba_driver vfio_amba_driver = {
-	.probe = vfio_amba_probe,
-	.remove = vfio_amba_remove,
-	.id_table = vfio_amba_ids,
-	.drv = {
-		.name = "vfio-amba",
-		.owner = THIS_MODULE,
-		.dev_groups = vfio_platform_dev_groups,
-	},
-	.driver_managed_dma = true,
-};
-
 static int __init vfio_platform_init(void)
 {
 	int ret;
@@ -175,7 +95,7 @@ static int __init vfio_platform_init(void)
 	ret = platform_driver_register(&vfio_plat_driver);
 	if (ret)
 		return ret;
-	ret = amba_driver_register(&vfio_amba_driver);
+	ret = vfio_amba_register();
 	if (ret)
 		platform_driver_unregister(&vfio_plat_driver);
 	return ret;
@@ -183,7 +103,7 @@ static int __init vfio_platform_init(void)
 
 static void __exit vfio_platform_exit(void)
 {
-	amba_driver_unregister(&vfio_amba_driver);
+	vfio_amba_unregister();
 	platform_driver_unregister(&vfio_plat_driver);
 }
 
@@ -194,4 +114,3 @@ MODULE_VERSION(DRIVER_VERSION);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kvmarm-io developers");
 MODULE_DESCRIPTION("VFIO for platform and AMBA devices (vfio-platform, vfio-amba)");
-MODULE_ALIAS("vfio-amba");
