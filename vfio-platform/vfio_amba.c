@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/vfio.h>
 
+#include "kvmarm_compat.h"
 #include "vfio_platform_private.h"
 
 static int vfio_amba_get_resource(struct vfio_platform_device *vdev,
@@ -36,6 +37,34 @@ static int vfio_amba_get_irq(struct vfio_platform_device *vdev,
 	return adev->irq[i];
 }
 
+/* A device behind an IOMMU: its own VFIO group, or iommufd. */
+static const struct vfio_device_ops vfio_amba_physical_ops = {
+	.name		= "vfio-amba",
+	.release	= vfio_platform_release,
+	.open_device	= vfio_platform_open_device,
+	.close_device	= vfio_platform_close_device,
+	.ioctl		= vfio_platform_ioctl,
+	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
+	.read		= vfio_platform_read,
+	.write		= vfio_platform_write,
+	.mmap		= vfio_platform_mmap,
+	KVMARM_VFIO_IOMMUFD_OPS(physical)
+};
+
+/* A DMA-less device without an IOMMU: an emulated-IOMMU group. */
+static const struct vfio_device_ops vfio_amba_emulated_ops = {
+	.name		= "vfio-amba",
+	.release	= vfio_platform_release,
+	.open_device	= vfio_platform_open_device,
+	.close_device	= vfio_platform_close_device,
+	.ioctl		= vfio_platform_ioctl,
+	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
+	.read		= vfio_platform_read,
+	.write		= vfio_platform_write,
+	.mmap		= vfio_platform_mmap,
+	KVMARM_VFIO_IOMMUFD_OPS(emulated)
+};
+
 /*
  * The AMBA bus enables runtime PM around probe and disables it after
  * remove: the driver must not do it again, or the host driver that takes
@@ -44,16 +73,20 @@ static int vfio_amba_get_irq(struct vfio_platform_device *vdev,
 static int vfio_amba_probe(struct amba_device *adev,
 			   const struct amba_id *id)
 {
-	const struct vfio_device_ops *ops = vfio_platform_ops_for(&adev->dev);
 	struct vfio_platform_device *vdev;
+	bool emulated_iommu;
 	int ret;
 
-	if (!ops)
-		return -EPERM;
-	vdev = vfio_alloc_device(vfio_platform_device, vdev, &adev->dev, ops);
+	ret = vfio_platform_admit(&adev->dev, &emulated_iommu);
+	if (ret)
+		return ret;
+	vdev = vfio_alloc_device(vfio_platform_device, vdev, &adev->dev,
+				 emulated_iommu ? &vfio_amba_emulated_ops :
+						  &vfio_amba_physical_ops);
 	if (IS_ERR(vdev))
 		return PTR_ERR(vdev);
 	vdev->amba = true;
+	vdev->emulated_iommu = emulated_iommu;
 	vdev->get_resource = vfio_amba_get_resource;
 	vdev->get_irq = vfio_amba_get_irq;
 	amba_set_drvdata(adev, vdev);

@@ -42,17 +42,49 @@ static int vfio_plat_get_irq(struct vfio_platform_device *vdev,
 	return platform_get_irq_optional(pdev, i);
 }
 
+/* A device behind an IOMMU: its own VFIO group, or iommufd. */
+static const struct vfio_device_ops vfio_plat_physical_ops = {
+	.name		= "vfio-platform",
+	.release	= vfio_platform_release,
+	.open_device	= vfio_platform_open_device,
+	.close_device	= vfio_platform_close_device,
+	.ioctl		= vfio_platform_ioctl,
+	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
+	.read		= vfio_platform_read,
+	.write		= vfio_platform_write,
+	.mmap		= vfio_platform_mmap,
+	KVMARM_VFIO_IOMMUFD_OPS(physical)
+};
+
+/* A DMA-less device without an IOMMU: an emulated-IOMMU group. */
+static const struct vfio_device_ops vfio_plat_emulated_ops = {
+	.name		= "vfio-platform",
+	.release	= vfio_platform_release,
+	.open_device	= vfio_platform_open_device,
+	.close_device	= vfio_platform_close_device,
+	.ioctl		= vfio_platform_ioctl,
+	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
+	.read		= vfio_platform_read,
+	.write		= vfio_platform_write,
+	.mmap		= vfio_platform_mmap,
+	KVMARM_VFIO_IOMMUFD_OPS(emulated)
+};
+
 static int vfio_plat_probe(struct platform_device *pdev)
 {
-	const struct vfio_device_ops *ops = vfio_platform_ops_for(&pdev->dev);
 	struct vfio_platform_device *vdev;
+	bool emulated_iommu;
 	int ret;
 
-	if (!ops)
-		return -EPERM;
-	vdev = vfio_alloc_device(vfio_platform_device, vdev, &pdev->dev, ops);
+	ret = vfio_platform_admit(&pdev->dev, &emulated_iommu);
+	if (ret)
+		return ret;
+	vdev = vfio_alloc_device(vfio_platform_device, vdev, &pdev->dev,
+				 emulated_iommu ? &vfio_plat_emulated_ops :
+						  &vfio_plat_physical_ops);
 	if (IS_ERR(vdev))
 		return PTR_ERR(vdev);
+	vdev->emulated_iommu = emulated_iommu;
 	vdev->get_resource = vfio_plat_get_resource;
 	vdev->get_irq = vfio_plat_get_irq;
 	platform_set_drvdata(pdev, vdev);

@@ -289,7 +289,7 @@ static int vfio_platform_reset(struct vfio_platform_device *vdev)
 	return ret;
 }
 
-static int vfio_platform_open_device(struct vfio_device *core)
+int vfio_platform_open_device(struct vfio_device *core)
 {
 	struct vfio_platform_device *vdev = to_vpdev(core);
 	int ret;
@@ -324,7 +324,7 @@ err_pm:
 	return ret;
 }
 
-static void vfio_platform_close_device(struct vfio_device *core)
+void vfio_platform_close_device(struct vfio_device *core)
 {
 	struct vfio_platform_device *vdev = to_vpdev(core);
 	int ret;
@@ -367,9 +367,9 @@ static long vfio_platform_ioctl_get_info(struct vfio_platform_device *vdev,
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
-static int vfio_platform_get_region_info_caps(struct vfio_device *core,
-					      struct vfio_region_info *info,
-					      struct vfio_info_cap *caps)
+int vfio_platform_get_region_info_caps(struct vfio_device *core,
+				       struct vfio_region_info *info,
+				       struct vfio_info_cap *caps)
 {
 	struct vfio_platform_device *vdev = to_vpdev(core);
 
@@ -448,8 +448,8 @@ static long vfio_platform_ioctl_set_irqs(struct vfio_platform_device *vdev,
 	return ret;
 }
 
-static long vfio_platform_ioctl(struct vfio_device *core, unsigned int cmd,
-				unsigned long arg)
+long vfio_platform_ioctl(struct vfio_device *core, unsigned int cmd,
+			 unsigned long arg)
 {
 	struct vfio_platform_device *vdev = to_vpdev(core);
 	void __user *uarg = (void __user *)arg;
@@ -607,15 +607,14 @@ static ssize_t vfio_platform_rw(struct vfio_platform_device *vdev,
 	return done ? done : -EFAULT;
 }
 
-static ssize_t vfio_platform_read(struct vfio_device *core, char __user *buf,
-				  size_t count, loff_t *ppos)
+ssize_t vfio_platform_read(struct vfio_device *core, char __user *buf,
+			   size_t count, loff_t *ppos)
 {
 	return vfio_platform_rw(to_vpdev(core), buf, count, ppos, false);
 }
 
-static ssize_t vfio_platform_write(struct vfio_device *core,
-				   const char __user *buf, size_t count,
-				   loff_t *ppos)
+ssize_t vfio_platform_write(struct vfio_device *core, const char __user *buf,
+			    size_t count, loff_t *ppos)
 {
 	return vfio_platform_rw(to_vpdev(core), (char __user *)buf, count,
 				ppos, true);
@@ -659,8 +658,7 @@ static const struct vm_operations_struct vfio_platform_mmap_ops = {
 #endif
 };
 
-static int vfio_platform_mmap(struct vfio_device *core,
-			      struct vm_area_struct *vma)
+int vfio_platform_mmap(struct vfio_device *core, struct vm_area_struct *vma)
 {
 	struct vfio_platform_device *vdev = to_vpdev(core);
 	unsigned int index;
@@ -712,7 +710,7 @@ static int vfio_platform_mmap(struct vfio_device *core,
 				  vma->vm_page_prot);
 }
 
-static void vfio_platform_release(struct vfio_device *core)
+void vfio_platform_release(struct vfio_device *core)
 {
 	struct vfio_platform_device *vdev = to_vpdev(core);
 
@@ -727,53 +725,31 @@ static void vfio_platform_release(struct vfio_device *core)
 	kvmarm_vfio_release_free(core);
 }
 
-/* A device behind an IOMMU: its own VFIO group, or iommufd. */
-static const struct vfio_device_ops vfio_platform_physical_ops = {
-	.name		= "vfio-platform",
-	.release	= vfio_platform_release,
-	.open_device	= vfio_platform_open_device,
-	.close_device	= vfio_platform_close_device,
-	.ioctl		= vfio_platform_ioctl,
-	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
-	.read		= vfio_platform_read,
-	.write		= vfio_platform_write,
-	.mmap		= vfio_platform_mmap,
-	KVMARM_VFIO_IOMMUFD_OPS(physical)
-};
-
-/* A DMA-less device without an IOMMU: an emulated-IOMMU group. */
-static const struct vfio_device_ops vfio_platform_emulated_ops = {
-	.name		= "vfio-platform",
-	.release	= vfio_platform_release,
-	.open_device	= vfio_platform_open_device,
-	.close_device	= vfio_platform_close_device,
-	.ioctl		= vfio_platform_ioctl,
-	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
-	.read		= vfio_platform_read,
-	.write		= vfio_platform_write,
-	.mmap		= vfio_platform_mmap,
-	KVMARM_VFIO_IOMMUFD_OPS(emulated)
-};
-
 /**
- * vfio_platform_ops_for() - the VFIO operations for a device, if admitted
- * @dev: the platform or AMBA device about to be bound
+ * vfio_platform_admit() - whether a device may be passed through, and how
+ * @dev:            the platform or AMBA device about to be bound
+ * @emulated_iommu: set when the device is admitted without an IOMMU
  *
  * A device in an IOMMU group is driven through its IOMMU.  A device without
  * one is admitted only when it cannot master DMA, with an emulated IOMMU.
+ * The front-end allocates the VFIO device with its operations for that
+ * case: they differ in their iommufd callbacks.
  *
- * Return: the operations to allocate the VFIO device with, or NULL when
- * the device is refused (logged).
+ * Return: 0, or -EPERM when the device is refused (logged).
  */
-const struct vfio_device_ops *vfio_platform_ops_for(struct device *dev)
+int vfio_platform_admit(struct device *dev, bool *emulated_iommu)
 {
-	if (device_iommu_mapped(dev))
-		return &vfio_platform_physical_ops;
-	if (vfio_platform_dma_less(dev) != VFIO_PLATFORM_DMA_CAPABLE)
-		return &vfio_platform_emulated_ops;
+	if (device_iommu_mapped(dev)) {
+		*emulated_iommu = false;
+		return 0;
+	}
+	if (vfio_platform_dma_less(dev) != VFIO_PLATFORM_DMA_CAPABLE) {
+		*emulated_iommu = true;
+		return 0;
+	}
 	dev_err(dev,
 		"no IOMMU group and not known to be DMA-less: refusing passthrough (if it cannot master DMA, add its most specific compatible to the vfio_platform dma_less parameter)\n");
-	return NULL;
+	return -EPERM;
 }
 
 static int vfio_platform_regions_init(struct vfio_platform_device *vdev)
@@ -830,8 +806,9 @@ static void vfio_platform_regions_check_mmap(struct vfio_platform_device *vdev)
 
 /**
  * vfio_platform_probe_common() - set up and register a bound device
- * @vdev: allocated with vfio_alloc_device() and the operations
- *        vfio_platform_ops_for() gave, @get_resource and @get_irq set
+ * @vdev: allocated with vfio_alloc_device() and the front-end's operations
+ *        for what vfio_platform_admit() said, @emulated_iommu,
+ *        @get_resource and @get_irq set
  * @dev:  the platform or AMBA device, with runtime PM enabled (the AMBA bus
  *        does it, a platform driver itself)
  *
@@ -848,7 +825,6 @@ int vfio_platform_probe_common(struct vfio_platform_device *vdev,
 	vdev->dev = dev;
 	mutex_init(&vdev->igate);
 	init_rwsem(&vdev->memory_lock);
-	vdev->emulated_iommu = vdev->vdev.ops == &vfio_platform_emulated_ops;
 
 	ret = vfio_platform_regions_init(vdev);
 	if (ret)

@@ -78,8 +78,6 @@ struct vfio_platform_reset_handler {
 struct vfio_platform_device {
 	struct vfio_device		vdev;
 	struct device			*dev;
-	bool				amba;
-	bool				emulated_iommu;
 	struct vfio_platform_region	*regions;
 	unsigned int			num_regions;
 	struct vfio_platform_irq	*irqs;
@@ -96,18 +94,34 @@ struct vfio_platform_device {
 	struct reset_control		*rstc;
 	bool				acpi_reset;
 	const struct vfio_platform_reset_handler *reset_handler;
-	/* set by the bus glue before registration */
+	/* set by the bus front-end before vfio_platform_probe_common() */
+	bool				amba;
+	bool				emulated_iommu;
 	int (*get_resource)(struct vfio_platform_device *vdev,
 			    unsigned int i, struct resource **res);
 	int (*get_irq)(struct vfio_platform_device *vdev, unsigned int i);
 };
 
 /* vfio_platform_core.c */
-const struct vfio_device_ops *vfio_platform_ops_for(struct device *dev);
+int vfio_platform_admit(struct device *dev, bool *emulated_iommu);
 int vfio_platform_probe_common(struct vfio_platform_device *vdev,
 			       struct device *dev);
 void vfio_platform_remove_common(struct vfio_platform_device *vdev);
 extern const struct attribute_group *vfio_platform_dev_groups[];
+/* The front-ends' vfio_device_ops. */
+void vfio_platform_release(struct vfio_device *core);
+int vfio_platform_open_device(struct vfio_device *core);
+void vfio_platform_close_device(struct vfio_device *core);
+long vfio_platform_ioctl(struct vfio_device *core, unsigned int cmd,
+			 unsigned long arg);
+int vfio_platform_get_region_info_caps(struct vfio_device *core,
+				       struct vfio_region_info *info,
+				       struct vfio_info_cap *caps);
+ssize_t vfio_platform_read(struct vfio_device *core, char __user *buf,
+			   size_t count, loff_t *ppos);
+ssize_t vfio_platform_write(struct vfio_device *core, const char __user *buf,
+			    size_t count, loff_t *ppos);
+int vfio_platform_mmap(struct vfio_device *core, struct vm_area_struct *vma);
 
 /* vfio_platform_irq.c */
 int vfio_platform_irq_init(struct vfio_platform_device *vdev);
