@@ -100,6 +100,11 @@ static struct vfio_platform_device *to_vpdev(struct vfio_device *core)
 	return container_of(core, struct vfio_platform_device, vdev);
 }
 
+/*
+ * The kernel mapping of region @index, made on first use (a read or write,
+ * or a register reset) and kept until the device is closed.  Return: NULL
+ * when the region cannot be mapped.
+ */
 void __iomem *vfio_platform_region_map(struct vfio_platform_device *vdev,
 				       unsigned int index)
 {

@@ -107,8 +107,11 @@ int vfio_platform_admit(struct device *dev, bool *emulated_iommu);
 int vfio_platform_probe_common(struct vfio_platform_device *vdev,
 			       struct device *dev);
 void vfio_platform_remove_common(struct vfio_platform_device *vdev);
+void __iomem *vfio_platform_region_map(struct vfio_platform_device *vdev,
+				       unsigned int index);
 extern const struct attribute_group *vfio_platform_dev_groups[];
-/* The front-ends' vfio_device_ops. */
+
+/* vfio_platform_core.c: the front-ends' vfio_device_ops */
 void vfio_platform_release(struct vfio_device *core);
 int vfio_platform_open_device(struct vfio_device *core);
 void vfio_platform_close_device(struct vfio_device *core);
@@ -130,15 +133,13 @@ void vfio_platform_irq_release_all(struct vfio_platform_device *vdev);
 int vfio_platform_set_irqs(struct vfio_platform_device *vdev,
 			   struct vfio_irq_set *hdr, void *data);
 
-/* vfio_amba.c */
-int vfio_amba_register(void);
-void vfio_amba_unregister(void);
-
 /* vfio_platform_reset.c */
 int vfio_platform_reset_init(struct vfio_platform_device *vdev);
 bool vfio_platform_has_reset(struct vfio_platform_device *vdev);
 int vfio_platform_do_reset(struct vfio_platform_device *vdev);
-void __iomem *vfio_platform_region_map(struct vfio_platform_device *vdev,
-				       unsigned int index);
+
+/* vfio_amba.c */
+int vfio_amba_register(void);
+void vfio_amba_unregister(void);
 
 #endif /* VFIO_PLATFORM_PRIVATE_H */
