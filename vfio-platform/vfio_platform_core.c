@@ -481,9 +481,10 @@ long vfio_platform_ioctl(struct vfio_device *core, unsigned int cmd,
 }
 
 /*
- * One device access of @size bytes (1, 2 or 4) at @io, under the memory
- * lock.  No access is wider than 32 bits: 64-bit accesses to a 32-bit
- * peripheral can raise an SError, and nothing tells which take them.
+ * One device access of @size bytes (1, 2 or 4) at @io, which takes the
+ * memory lock for reading around it.  No access is wider than 32 bits:
+ * 64-bit accesses to a 32-bit peripheral can raise an SError, and nothing
+ * tells which take them.
  * @val holds the bytes in the device's (little-endian) order, as the
  * region's file offsets do, on either kind of CPU.
  */

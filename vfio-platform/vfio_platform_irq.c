@@ -18,6 +18,7 @@
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
@@ -187,13 +188,16 @@ static irqreturn_t vfio_platform_irq_handler(int hwirq, void *dev_id)
  * Once @requested is clear, no mask or unmask (an eventfd's, concurrently)
  * touches the line any more, so it is cleared before free_irq(); a level
  * line that is not masked is disabled first, so that it cannot fire
- * unserviced until free_irq() removes the handler.
+ * unserviced until free_irq() removes the handler.  Called with @igate
+ * held, which keeps the trigger from a loopback signal meanwhile (see
+ * vfio_platform_irq_handler()).
  */
 static void vfio_platform_irq_free_trigger(struct vfio_platform_irq *irq)
 {
 	struct eventfd_ctx *trigger;
 	unsigned long flags;
 
+	lockdep_assert_held(&irq->vdev->igate);
 	if (!irq->trigger)
 		return;
 	/* The consumer lets the interrupt go, while it is still ours. */
@@ -398,6 +402,17 @@ static int vfio_platform_irq_action(struct vfio_platform_irq *irq,
 	return -EINVAL;
 }
 
+/**
+ * vfio_platform_set_irqs() - VFIO_DEVICE_SET_IRQS on one interrupt
+ * @vdev: the device
+ * @hdr:  the header, validated by vfio_set_irqs_validate_and_prepare()
+ * @data: the item @hdr->count and the data type call for, or NULL
+ *
+ * Context: with @vdev->igate held: one change at a time, and no trigger
+ * torn down while a loopback signals it.
+ *
+ * Return: 0 or a negative errno.
+ */
 int vfio_platform_set_irqs(struct vfio_platform_device *vdev,
 			   struct vfio_irq_set *hdr, void *data)
 {
@@ -405,6 +420,7 @@ int vfio_platform_set_irqs(struct vfio_platform_device *vdev,
 	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
 	u32 type = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
 
+	lockdep_assert_held(&vdev->igate);
 	/* count == 0 with DATA_NONE: tear the action down. */
 	if (!hdr->count) {
 		if (type != VFIO_IRQ_SET_DATA_NONE)

@@ -10,6 +10,7 @@
 #include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/iopoll.h>
+#include <linux/lockdep.h>
 #include <linux/of.h>
 #include <linux/reset.h>
 
@@ -328,10 +329,23 @@ static int vfio_platform_reset_acpi(struct vfio_platform_device *vdev)
 #endif
 }
 
+/**
+ * vfio_platform_do_reset() - reset the device by the best means it has
+ * @vdev: a device for which vfio_platform_has_reset() holds
+ *
+ * The reset controller or ACPI _RST if the device has one, else (or when
+ * that fails) the register handler for its compatible.
+ *
+ * Context: with @vdev->memory_lock held for writing, userspace's mappings
+ * zapped: no access from userspace reaches the device in reset.
+ *
+ * Return: 0 or a negative errno.
+ */
 int vfio_platform_do_reset(struct vfio_platform_device *vdev)
 {
 	int ret = -EINVAL;
 
+	lockdep_assert_held_write(&vdev->memory_lock);
 	if (vdev->rstc)
 		ret = vfio_platform_reset_line(vdev);
 	else if (vdev->acpi_reset)
