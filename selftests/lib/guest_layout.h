@@ -8,6 +8,7 @@
 #define KG_GICD_GPA		0x08000000
 #define KG_GICR_GPA		0x080a0000
 #define KG_MMIO_REPORT		0x10000000	/* guest stores: exit to test */
+#define KG_MMIO_UCALL		(KG_MMIO_REPORT + 0x20)	/* kg_ucall.h */
 #define KG_MMIO_DOORBELL	0x10010000	/* free for KVM_IOEVENTFD */
 #define KG_DEV_GPA		0x20000000	/* where tests map devices */
 #define KG_RAM_GPA		0x40000000

@@ -70,14 +70,27 @@ static int create_vcpu(struct kvm_guest *g, unsigned int i,
 	return 0;
 }
 
-/* Start vCPU @i (@fd) at @pc with x0 = @i and its own stack. */
-static int start_vcpu(struct kvm_guest *g, int fd, unsigned int i,
-		      uint64_t pc)
+/* Guest physical address of @sym, in guest_text. */
+static uint64_t guest_text_gpa(const char *sym)
 {
-	if (set_core_reg(fd, offsetof(struct kvm_regs, regs.pc), pc))
+	return KG_RAM_GPA + (sym - __start_guest_text);
+}
+
+/*
+ * Start vCPU @i (@fd) at guest_start, which calls @entry with x0 = @i, on
+ * the vCPU's own stack.
+ */
+static int start_vcpu(struct kvm_guest *g, int fd, unsigned int i,
+		      const char *entry)
+{
+	if (set_core_reg(fd, offsetof(struct kvm_regs, regs.pc),
+			 guest_text_gpa(guest_start)))
 		return fail(g, "setting PC");
 	if (set_core_reg(fd, offsetof(struct kvm_regs, regs.regs[0]), i))
 		return fail(g, "setting x0");
+	if (set_core_reg(fd, offsetof(struct kvm_regs, regs.regs[1]),
+			 guest_text_gpa(entry)))
+		return fail(g, "setting x1");
 	if (set_core_reg(fd, offsetof(struct kvm_regs, sp_el1),
 			 KG_STACK_TOP - 0x10000 * i))
 		return fail(g, "setting SP_EL1");
@@ -152,7 +165,6 @@ int kg_create_smp(struct kvm_guest *g, const void *entry,
 	const char *e = entry;
 	struct kvm_vcpu_init init;
 	unsigned int i;
-	uint64_t pc;
 	long sz;
 
 	kg_init(g);
@@ -164,6 +176,11 @@ int kg_create_smp(struct kvm_guest *g, const void *entry,
 	if (e < __start_guest_text || e >= __stop_guest_text) {
 		errno = 0;
 		return fail(g, "guest entry point outside guest_text");
+	}
+	/* Guest C addresses its constants relative to its PC's page. */
+	if ((uintptr_t)__start_guest_text % 4096) {
+		errno = 0;
+		return fail(g, "guest_text not page aligned");
 	}
 	if (code > KG_PARAM_OFF) {
 		errno = 0;
@@ -209,11 +226,10 @@ int kg_create_smp(struct kvm_guest *g, const void *entry,
 	if (create_gic(g))
 		return -1;
 
-	pc = KG_RAM_GPA + (e - __start_guest_text);
-	if (start_vcpu(g, g->vcpu_fd, 0, pc))
+	if (start_vcpu(g, g->vcpu_fd, 0, e))
 		return -1;
 	for (i = 1; i < nr_vcpus; i++) {
-		if (start_vcpu(g, g->aux_fd[i], i, pc))
+		if (start_vcpu(g, g->aux_fd[i], i, e))
 			return -1;
 	}
 	return 0;
@@ -367,6 +383,170 @@ int kg_run_report(struct kvm_guest *g, uint64_t tag, uint64_t *value,
 			*value = ex.data;
 		return 0;
 	}
+}
+
+uint64_t kg_get_ucall(const struct kvm_guest *g, const struct kvm_run *run,
+		      struct kg_ucall *uc)
+{
+	uint64_t gpa;
+
+	memset(uc, 0, sizeof(*uc));
+	if (run->exit_reason != KVM_EXIT_MMIO ||
+	    run->mmio.phys_addr != KG_MMIO_UCALL || !run->mmio.is_write ||
+	    run->mmio.len != sizeof(gpa))
+		return KG_UCALL_NONE;
+	memcpy(&gpa, run->mmio.data, sizeof(gpa));
+	if (gpa < KG_RAM_GPA || gpa - KG_RAM_GPA > g->mem_size - sizeof(*uc)) {
+		uc->cmd = KG_UCALL_INVALID;
+		uc->args[0] = gpa;
+		return uc->cmd;
+	}
+	memcpy(uc, g->mem + (gpa - KG_RAM_GPA), sizeof(*uc));
+	if (uc->cmd == KG_UCALL_NONE || uc->cmd > KG_UCALL_UNHANDLED) {
+		uc->cmd = KG_UCALL_INVALID;
+		uc->args[0] = gpa;
+	}
+	return uc->cmd;
+}
+
+/* A string of the guest's, at @gpa in its RAM: "?" if not one. */
+static const char *guest_str(const struct kvm_guest *g, uint64_t gpa)
+{
+	size_t off = gpa - KG_RAM_GPA;
+
+	if (gpa < KG_RAM_GPA || off >= g->mem_size ||
+	    !memchr(g->mem + off, 0, g->mem_size - off))
+		return "?";
+	return (const char *)g->mem + off;
+}
+
+const char *kg_ucall_describe(const struct kvm_guest *g,
+			      const struct kg_ucall *uc, char *buf,
+			      size_t size)
+{
+	const char *file = guest_str(g, uc->file), *base;
+	const uint64_t *a = uc->args;
+	int n;
+
+	switch (uc->cmd) {
+	case KG_UCALL_SYNC:
+		snprintf(buf, size, "guest sync %llu (%#llx)",
+			 (unsigned long long)a[0], (unsigned long long)a[1]);
+		break;
+	case KG_UCALL_DONE:
+		snprintf(buf, size, "guest done (%llu)",
+			 (unsigned long long)a[0]);
+		break;
+	case KG_UCALL_ASSERT:
+		base = strrchr(file, '/');
+		n = snprintf(buf, size, "guest assertion failed at %s:%llu: %s",
+			     base ? base + 1 : file,
+			     (unsigned long long)uc->line,
+			     guest_str(g, uc->expr));
+		if (uc->nargs == 1 && n > 0 && (size_t)n < size)
+			snprintf(buf + n, size - n, " (%llu)",
+				 (unsigned long long)a[0]);
+		else if (uc->nargs == 2 && n > 0 && (size_t)n < size)
+			snprintf(buf + n, size - n, " (%llu vs %llu)",
+				 (unsigned long long)a[0],
+				 (unsigned long long)a[1]);
+		break;
+	case KG_UCALL_UNHANDLED:
+		snprintf(buf, size,
+			 "guest exception: vector %#llx ESR %#llx ELR %#llx FAR %#llx",
+			 (unsigned long long)a[0], (unsigned long long)a[1],
+			 (unsigned long long)a[2], (unsigned long long)a[3]);
+		break;
+	case KG_UCALL_INVALID:
+		snprintf(buf, size, "guest ucall with a bad struct at %#llx",
+			 (unsigned long long)a[0]);
+		break;
+	default:
+		snprintf(buf, size, "no guest ucall");
+		break;
+	}
+	return buf;
+}
+
+int kg_run_ucall(struct kvm_guest *g, struct kg_ucall *uc,
+		 unsigned int timeout_ms)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	struct kg_exit ex;
+
+	for (;;) {
+		uint64_t left = deadline - now_ms();
+
+		if ((int64_t)left <= 0) {
+			errno = ETIMEDOUT;
+			snprintf(g->err, sizeof(g->err),
+				 "guest did not report within %u ms",
+				 timeout_ms);
+			return -1;
+		}
+		if (kg_run(g, &ex, left))
+			return -1;
+		if (ex.reason != KVM_EXIT_MMIO) {
+			errno = 0;
+			return fail(g, "unexpected exit reason %u", ex.reason);
+		}
+		if (!ex.is_write) {
+			memset(g->run->mmio.data, 0, sizeof(g->run->mmio.data));
+			continue;
+		}
+		switch (kg_get_ucall(g, g->run, uc)) {
+		case KG_UCALL_SYNC:
+		case KG_UCALL_DONE:
+			return 0;
+		case KG_UCALL_NONE:
+			errno = 0;
+			return fail(g, "unexpected guest MMIO write at %#llx",
+				    (unsigned long long)ex.addr);
+		default:
+			kg_ucall_describe(g, uc, g->err, sizeof(g->err));
+			errno = 0;
+			return -1;
+		}
+	}
+}
+
+int kg_run_sync(struct kvm_guest *g, uint64_t stage, uint64_t *value,
+		unsigned int timeout_ms)
+{
+	struct kg_ucall uc;
+
+	if (kg_run_ucall(g, &uc, timeout_ms))
+		return -1;
+	if (uc.cmd != KG_UCALL_SYNC || uc.args[0] != stage) {
+		kg_ucall_describe(g, &uc, g->err, sizeof(g->err));
+		snprintf(g->err + strlen(g->err),
+			 sizeof(g->err) - strlen(g->err),
+			 ", not sync %llu", (unsigned long long)stage);
+		errno = 0;
+		return -1;
+	}
+	if (value)
+		*value = uc.args[1];
+	return 0;
+}
+
+int kg_run_done(struct kvm_guest *g, uint64_t *result,
+		unsigned int timeout_ms)
+{
+	struct kg_ucall uc;
+
+	if (kg_run_ucall(g, &uc, timeout_ms))
+		return -1;
+	if (uc.cmd != KG_UCALL_DONE) {
+		kg_ucall_describe(g, &uc, g->err, sizeof(g->err));
+		snprintf(g->err + strlen(g->err),
+			 sizeof(g->err) - strlen(g->err), ", not done");
+		errno = 0;
+		return -1;
+	}
+	if (result)
+		*result = uc.args[0];
+	return 0;
 }
 
 int kg_vcpu_stat(struct kvm_guest *g, const char *name, uint64_t *value)

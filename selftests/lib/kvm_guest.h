@@ -19,6 +19,7 @@
 #include <linux/kvm.h>
 
 #include "guest_layout.h"
+#include "kg_ucall.h"
 
 #define KG_MAX_VCPUS	4
 
@@ -51,6 +52,8 @@ struct kg_exit {
 /* The linker provides these for the guest_text section. */
 extern const char __start_guest_text[];
 extern const char __stop_guest_text[];
+/* Where every vCPU starts (guest_entry.S). */
+extern const char guest_start[];
 
 /* kg_init() - put @g in the empty state kg_destroy() accepts. */
 void kg_init(struct kvm_guest *g);
@@ -97,6 +100,49 @@ int kg_run(struct kvm_guest *g, struct kg_exit *exit, unsigned int timeout_ms);
  */
 int kg_run_report(struct kvm_guest *g, uint64_t tag, uint64_t *value,
 		  unsigned int timeout_ms);
+
+/**
+ * kg_run_ucall() - run until the guest reports through a ucall.
+ * @g:          harness
+ * @uc:         the guest's struct kg_ucall, read from guest RAM
+ * @timeout_ms: give up after this long
+ *
+ * Trapped MMIO reads return 0 meanwhile; any other exit is an error.
+ *
+ * Return: 0 on KG_UCALL_SYNC or KG_UCALL_DONE, -1 with @g->err set on an
+ * assertion or exception in the guest (what failed where), another exit or
+ * an error; -1 with errno ETIMEDOUT when the guest did not report in time.
+ */
+int kg_run_ucall(struct kvm_guest *g, struct kg_ucall *uc,
+		 unsigned int timeout_ms);
+
+/*
+ * kg_run_sync() - the same, expecting GUEST_SYNC(@stage): @value (if not
+ * NULL) is the value the guest gave with it.  kg_run_done() expects
+ * GUEST_DONE and gives its result.  Return: 0, or -1 as kg_run_ucall() and
+ * on any other ucall.
+ */
+int kg_run_sync(struct kvm_guest *g, uint64_t stage, uint64_t *value,
+		unsigned int timeout_ms);
+int kg_run_done(struct kvm_guest *g, uint64_t *result,
+		unsigned int timeout_ms);
+
+/**
+ * kg_get_ucall() - decode the exit in @run as a ucall, for tests that
+ * serve the guest's exits themselves (any vCPU of @g).
+ * @g:   harness
+ * @run: the vCPU's kvm_run, after KVM_RUN
+ * @uc:  filled in
+ *
+ * Return: @uc->cmd, KG_UCALL_NONE when the exit is not a ucall.
+ */
+uint64_t kg_get_ucall(const struct kvm_guest *g, const struct kvm_run *run,
+		      struct kg_ucall *uc);
+
+/* kg_ucall_describe() - @uc in words, in @buf (returned), for messages. */
+const char *kg_ucall_describe(const struct kvm_guest *g,
+			      const struct kg_ucall *uc, char *buf,
+			      size_t size);
 
 /* Set the value the guest reads at KG_PARAM(i). */
 void kg_set_param(struct kvm_guest *g, unsigned int i, uint64_t value);
