@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Guest entry points in irq_guest.S. */
+/* Guest code of kvm_arm_test, in irq_guest.c. */
 #ifndef KVMARM_IO_IRQ_GUEST_H
 #define KVMARM_IO_IRQ_GUEST_H
 
-extern const char doorbell_guest[];
-extern const char spi_guest[];
+/* spi_guest's GUEST_SYNC stages */
+enum {
+	SPI_READY = 1,		/* the SPI is enabled */
+	SPI_TAKEN,		/* value: the INTID acknowledged */
+};
+
+void doorbell_guest(unsigned long cpu);
+void spi_guest(unsigned long cpu);
 
 #endif

@@ -5,7 +5,7 @@
  * A VM with a vGICv3, one vCPU and a few instructions of guest code: the
  * guest rings a KVM_IOEVENTFD doorbell and the test sees the eventfd fire;
  * the test injects an SPI through KVM_IRQFD and the guest acknowledges it
- * and reports the INTID back through an MMIO exit.
+ * and reports the INTID back through a ucall (one MMIO exit).
  */
 #include <errno.h>
 #include <poll.h>
@@ -69,7 +69,7 @@ TEST_F(guest, ioeventfd_doorbell)
 	ASSERT_EQ(0, ioctl(self->g.vm_fd, KVM_IOEVENTFD, &io));
 	kg_set_param(&self->g, 0, 0x1234);
 
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_DONE, &value, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_done(&self->g, &value, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	pfd.fd = efd;
 	pfd.events = POLLIN;
@@ -94,13 +94,13 @@ TEST_F(guest, irqfd_spi)
 	irqfd.fd = efd;
 	ASSERT_EQ(0, ioctl(self->g.vm_fd, KVM_IRQFD, &irqfd));
 
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_sync(&self->g, SPI_READY, NULL, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	ASSERT_EQ(sizeof(one), write(efd, &one, sizeof(one)));
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_VALUE, &value, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_sync(&self->g, SPI_TAKEN, &value, TIMEOUT_MS))
 		TH_LOG("SPI never arrived: %s", self->g.err);
 	EXPECT_EQ(32 + TEST_SPI, value);
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_DONE, NULL, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_done(&self->g, NULL, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 
 	irqfd.flags = KVM_IRQFD_FLAG_DEASSIGN;
@@ -115,10 +115,10 @@ TEST_F(guest, no_irq_without_injection)
 	ASSERT_EQ(0, kg_create(&self->g, spi_guest))
 		TH_LOG("%s", self->g.err);
 	kg_set_param(&self->g, 0, 32 + TEST_SPI);
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_sync(&self->g, SPI_READY, NULL, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	/* Nothing injected: the guest must stay in WFI. */
-	EXPECT_EQ(-1, kg_run_report(&self->g, KG_TAG_VALUE, &value, 500));
+	EXPECT_EQ(-1, kg_run_sync(&self->g, SPI_TAKEN, &value, 500));
 	EXPECT_EQ(ETIMEDOUT, errno);
 }
 
