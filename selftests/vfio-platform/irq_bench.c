@@ -153,6 +153,7 @@ static int stat_sum(struct kvm_guest *g, uint64_t *exits, uint64_t *other,
 /* c: run to DONE, serving the device's trapped accesses. */
 static int run_userspace(struct bench *b, uint64_t *done)
 {
+	struct kg_ucall uc;
 	struct kg_exit ex;
 	uint32_t v;
 
@@ -161,9 +162,16 @@ static int run_userspace(struct bench *b, uint64_t *done)
 			return fail("KVM_RUN", b->g.err);
 		if (ex.reason != KVM_EXIT_MMIO)
 			return fail("KVM_RUN", "not an MMIO exit");
-		if (ex.addr == KG_MMIO_REPORT + KG_TAG_DONE) {
-			*done = ex.data;
+		switch (kg_get_ucall(&b->g, b->g.run, &uc)) {
+		case KG_UCALL_NONE:
+			break;
+		case KG_UCALL_DONE:
+			*done = uc.args[0];
 			return 0;
+		default:
+			return fail("guest", kg_ucall_describe(&b->g, &uc,
+							       b->g.err,
+							       sizeof(b->g.err)));
 		}
 		if (ex.addr < KG_DEV_GPA || ex.addr >= KG_DEV_GPA + page() ||
 		    ex.len != 4)
@@ -261,7 +269,7 @@ static int run_mode(char mode, bool b2b, struct result *r)
 		goto out;
 	}
 
-	if (kg_run_report(&b.g, KG_TAG_READY, NULL, TIMEOUT_MS)) {
+	if (kg_run_sync(&b.g, PL031_READY, NULL, TIMEOUT_MS)) {
 		fail("guest", b.g.err);
 		goto stop;
 	}
@@ -270,7 +278,7 @@ static int run_mode(char mode, bool b2b, struct result *r)
 		goto stop;
 	}
 	if (mode == 'c' ? run_userspace(&b, &done) :
-	    kg_run_report(&b.g, KG_TAG_DONE, &done, TIMEOUT_MS)) {
+	    kg_run_done(&b.g, &done, TIMEOUT_MS)) {
 		fail("guest", b.g.err);
 		goto stop;
 	}

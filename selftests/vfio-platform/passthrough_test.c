@@ -232,13 +232,13 @@ static void direct_path(struct __test_metadata *_metadata,
 	map_rtc_unmask_on_eoi(_metadata, self);
 	kg_set_param(&self->g, 1, rounds);
 
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_sync(&self->g, PL031_READY, NULL, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	ASSERT_EQ(0, read_counts(&self->g, &before)) TH_LOG("%s", self->g.err);
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
 	if (migrate)
 		ASSERT_EQ(0, pthread_create(&mover, NULL, move_vcpu, &m));
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_DONE, &done, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_done(&self->g, &done, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	if (migrate) {
 		__atomic_store_n(&m.stop, 1, __ATOMIC_RELEASE);
@@ -328,9 +328,9 @@ static unsigned long rounds_counting_resamples(struct __test_metadata *_metadata
 	kg_set_param(&self->g, 1, rounds);
 	if (pthread_create(&t, NULL, unmask_on_resample, &u))
 		return -1;
-	EXPECT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
+	EXPECT_EQ(0, kg_run_sync(&self->g, PL031_READY, NULL, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
-	EXPECT_EQ(0, kg_run_report(&self->g, KG_TAG_DONE, &done, TIMEOUT_MS))
+	EXPECT_EQ(0, kg_run_done(&self->g, &done, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	__atomic_store_n(&u.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
@@ -395,10 +395,11 @@ TEST_F_TIMEOUT(pt, route_changed_while_forwarded, 300)
 }
 
 struct aux_vcpu {
+	const struct kvm_guest *g;
 	int fd;
 	struct kvm_run *run;
 	int stop;
-	uint64_t fail;		/* what vCPU 1 reported as FAIL, or 0 */
+	struct kg_ucall uc;	/* what vCPU 1 reported (an assertion) */
 };
 
 static void wake(int sig)
@@ -416,13 +417,10 @@ static void *run_aux_vcpu(void *arg)
 	sigaddset(&set, SIGALRM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
-		if (ioctl(a->fd, KVM_RUN, 0) || a->run->exit_reason !=
-		    KVM_EXIT_MMIO)
+		if (ioctl(a->fd, KVM_RUN, 0))
 			continue;
-		if (a->run->mmio.phys_addr == KG_MMIO_REPORT + KG_TAG_FAIL) {
-			memcpy(&a->fail, a->run->mmio.data, 8);
+		if (kg_get_ucall(a->g, a->run, &a->uc) != KG_UCALL_NONE)
 			break;
-		}
 	}
 	return NULL;
 }
@@ -439,6 +437,7 @@ TEST_F_TIMEOUT(pt, direct_path_two_vcpus, 600)
 	struct aux_vcpu a = { 0 };
 	uint64_t done = 0, spurious;
 	pthread_t thread;
+	char msg[256];
 
 	if (resample_bug())
 		SKIP(return, RESAMPLE_BUG);
@@ -455,20 +454,22 @@ TEST_F_TIMEOUT(pt, direct_path_two_vcpus, 600)
 
 	/* No SA_RESTART: the signal gets vCPU 1 out of KVM_RUN. */
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	a.g = &self->g;
 	a.fd = self->g.aux_fd[1];
 	a.run = self->g.aux_run[1];
 	ASSERT_EQ(0, pthread_create(&thread, NULL, run_aux_vcpu, &a));
-	EXPECT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
+	EXPECT_EQ(0, kg_run_sync(&self->g, PL031_READY, NULL, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
-	EXPECT_EQ(0, kg_run_report(&self->g, KG_TAG_DONE, &done, TIMEOUT_MS))
+	EXPECT_EQ(0, kg_run_done(&self->g, &done, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
 	a.run->immediate_exit = 1;
 	pthread_kill(thread, SIGUSR1);
 	pthread_join(thread, NULL);
 
-	EXPECT_EQ(0, a.fail)
-		TH_LOG("vCPU 1 took INTID %llu", (unsigned long long)a.fail);
+	EXPECT_EQ(KG_UCALL_NONE, a.uc.cmd)
+		TH_LOG("vCPU 1: %s",
+		       kg_ucall_describe(&self->g, &a.uc, msg, sizeof(msg)));
 	EXPECT_EQ(rounds, done);
 	EXPECT_EQ(rounds / 2, kg_get_param(&self->g, 5));
 	spurious = kg_get_param(&self->g, 6);
@@ -567,9 +568,9 @@ static void held_then(struct __test_metadata *_metadata,
 	map_rtc_unmask_on_eoi(_metadata, self);
 	kg_set_param(&self->g, 1, 1);
 	kg_set_param(&self->g, 2, 1);
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_sync(&self->g, PL031_READY, NULL, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_VALUE, &intid, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_sync(&self->g, PL031_HELD, &intid, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	ASSERT_EQ(32 + GUEST_SPI, intid);
 
@@ -649,8 +650,8 @@ static void vmm_holds(int wfd)
 			     resample) ||
 	    ioctl(g.vm_fd, KVM_IRQFD, &irqfd) ||
 	    kg_add_memslot(&g, KG_DEV_GPA, map, PAGE) < 0 ||
-	    kg_run_report(&g, KG_TAG_READY, NULL, TIMEOUT_MS) ||
-	    kg_run_report(&g, KG_TAG_VALUE, &intid, TIMEOUT_MS))
+	    kg_run_sync(&g, PL031_READY, NULL, TIMEOUT_MS) ||
+	    kg_run_sync(&g, PL031_HELD, &intid, TIMEOUT_MS))
 		intid = 0;
 out:
 	if (write(wfd, &intid, sizeof(intid)) != sizeof(intid))
@@ -770,9 +771,9 @@ TEST_F_TIMEOUT(pt, vgic_state_restored_while_active, 30)
 	map_rtc(_metadata, self);
 	kg_set_param(&self->g, 1, 1);
 	kg_set_param(&self->g, 2, 1);
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_sync(&self->g, PL031_READY, NULL, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_VALUE, &got, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_sync(&self->g, PL031_HELD, &got, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	ASSERT_EQ(intid, got);
 
@@ -817,12 +818,14 @@ TEST_F_TIMEOUT(pt, trapped_path_costs_exits, 300)
 {
 	struct exit_counts before, after;
 	uint64_t accesses = 0, unmasks = 0, cnt, done = 0;
+	struct kg_ucall uc;
 	struct kg_exit ex;
 	bool ready = false;
+	char msg[256];
 	int ret;
 
 	kg_set_param(&self->g, 1, ROUNDS_TRAPPED);
-	ASSERT_EQ(0, kg_run_report(&self->g, KG_TAG_READY, NULL, TIMEOUT_MS))
+	ASSERT_EQ(0, kg_run_sync(&self->g, PL031_READY, NULL, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	ready = true;
 	ASSERT_EQ(0, read_counts(&self->g, &before)) TH_LOG("%s", self->g.err);
@@ -831,12 +834,14 @@ TEST_F_TIMEOUT(pt, trapped_path_costs_exits, 300)
 		ASSERT_EQ(0, kg_run(&self->g, &ex, TIMEOUT_MS))
 			TH_LOG("%s", self->g.err);
 		ASSERT_EQ(KVM_EXIT_MMIO, ex.reason);
-		if (ex.addr == KG_MMIO_REPORT + KG_TAG_DONE) {
-			done = ex.data;
+		if (kg_get_ucall(&self->g, self->g.run, &uc) ==
+		    KG_UCALL_DONE) {
+			done = uc.args[0];
 			break;
 		}
-		ASSERT_NE(KG_MMIO_REPORT + KG_TAG_FAIL, ex.addr)
-			TH_LOG("wrong INTID %llu", (unsigned long long)ex.data);
+		ASSERT_EQ(KG_UCALL_NONE, uc.cmd)
+			TH_LOG("%s", kg_ucall_describe(&self->g, &uc, msg,
+						       sizeof(msg)));
 		ASSERT_LE(KG_DEV_GPA, ex.addr);
 		ASSERT_GT(KG_DEV_GPA + PAGE, ex.addr);
 		ASSERT_EQ(4, ex.len);
