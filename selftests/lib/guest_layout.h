@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Guest physical layout shared by the harness (C) and guest code (assembly).
+ * Guest physical layout shared by the harness and guest code.
  */
 #ifndef KVMARM_IO_GUEST_LAYOUT_H
 #define KVMARM_IO_GUEST_LAYOUT_H
 
 #define KG_GICD_GPA		0x08000000
 #define KG_GICR_GPA		0x080a0000
-#define KG_MMIO_REPORT		0x10000000	/* guest stores: exit to test */
-#define KG_MMIO_UCALL		(KG_MMIO_REPORT + 0x20)	/* kg_ucall.h */
+#define KG_MMIO_UCALL		0x10000000	/* guest ucalls: kg_ucall.h */
 #define KG_MMIO_DOORBELL	0x10010000	/* free for KVM_IOEVENTFD */
 #define KG_DEV_GPA		0x20000000	/* where tests map devices */
 #define KG_RAM_GPA		0x40000000
@@ -16,13 +15,5 @@
 #define KG_PARAM_OFF		0x00100000	/* parameter page in RAM */
 #define KG_PARAM(i)		(KG_RAM_GPA + KG_PARAM_OFF + 8 * (i))
 #define KG_STACK_TOP		(KG_RAM_GPA + KG_RAM_SIZE)
-
-/* Report tags: the guest stores a value to KG_MMIO_REPORT + tag. */
-#define KG_TAG_READY		0x00
-#define KG_TAG_VALUE		0x08
-#define KG_TAG_DONE		0x10
-#define KG_TAG_FAIL		0x18
-
-#define KG_SPURIOUS		1023
 
 #endif

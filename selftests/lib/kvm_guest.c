@@ -343,48 +343,6 @@ int kg_run(struct kvm_guest *g, struct kg_exit *ex, unsigned int timeout_ms)
 	return 0;
 }
 
-int kg_run_report(struct kvm_guest *g, uint64_t tag, uint64_t *value,
-		  unsigned int timeout_ms)
-{
-	uint64_t deadline = now_ms() + timeout_ms;
-	struct kg_exit ex;
-
-	for (;;) {
-		uint64_t left = deadline - now_ms();
-
-		if ((int64_t)left <= 0) {
-			errno = ETIMEDOUT;
-			snprintf(g->err, sizeof(g->err),
-				 "guest did not report within %u ms",
-				 timeout_ms);
-			return -1;
-		}
-		if (kg_run(g, &ex, left))
-			return -1;
-		if (ex.reason != KVM_EXIT_MMIO) {
-			errno = 0;
-			return fail(g, "unexpected exit reason %u", ex.reason);
-		}
-		if (!ex.is_write) {
-			memset(g->run->mmio.data, 0, sizeof(g->run->mmio.data));
-			continue;
-		}
-		if (ex.addr == KG_MMIO_REPORT + KG_TAG_FAIL) {
-			errno = 0;
-			return fail(g, "guest reported failure %#llx",
-				    (unsigned long long)ex.data);
-		}
-		if (ex.addr != KG_MMIO_REPORT + tag) {
-			errno = 0;
-			return fail(g, "unexpected guest MMIO write at %#llx",
-				    (unsigned long long)ex.addr);
-		}
-		if (value)
-			*value = ex.data;
-		return 0;
-	}
-}
-
 uint64_t kg_get_ucall(const struct kvm_guest *g, const struct kvm_run *run,
 		      struct kg_ucall *uc)
 {

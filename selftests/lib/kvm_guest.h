@@ -3,12 +3,12 @@
  * A very small KVM/arm64 guest harness for kvmarm-io selftests.
  *
  * One VM, one vCPU (or a few: kg_create_smp()), a vGICv3 and one memslot
- * of guest RAM.  Guest code is
- * written in assembly in sections named "guest_text" (GUEST_TEXT in
- * guest_asm.h); the harness copies the whole section to the start of guest
- * RAM, so code from several objects can call each other.  The guest runs at
- * EL1 with the MMU off and talks to the test through MMIO exits at
- * KG_MMIO_REPORT.
+ * of guest RAM.  Guest code is written in C (guest.h) in the section
+ * "guest_text" (see the Makefile), its entry and exception vectors in
+ * assembly (guest_entry.S); the harness copies the whole section to the
+ * start of guest RAM, so code from several objects can call each other.
+ * The guest runs at EL1 with the MMU off and talks to the test through
+ * ucalls (kg_ucall.h), MMIO exits at KG_MMIO_UCALL.
  */
 #ifndef KVMARM_IO_KVM_GUEST_H
 #define KVMARM_IO_KVM_GUEST_H
@@ -61,7 +61,8 @@ void kg_init(struct kvm_guest *g);
 /**
  * kg_create() - create a VM with a vGICv3, one vCPU and guest RAM.
  * @g:     harness state, filled in
- * @entry: guest code entry point, a symbol in a guest_text section
+ * @entry: the guest function to run, void fn(unsigned long cpu), in
+ *         guest_text
  *
  * Return: 0, or -1 with @g->err set.
  */
@@ -70,7 +71,7 @@ int kg_create(struct kvm_guest *g, const void *entry);
 /**
  * kg_create_smp() - the same with @nr_vcpus vCPUs (at most KG_MAX_VCPUS).
  * @g:        harness state, filled in
- * @entry:    where every vCPU starts, with x0 = its index (MPIDR Aff0)
+ * @entry:    the function every vCPU runs, its index (MPIDR Aff0) as @cpu
  * @nr_vcpus: how many
  *
  * vCPU 0 is run with kg_run(); the others' fds and kvm_run are
@@ -93,13 +94,6 @@ void kg_destroy(struct kvm_guest *g);
  * in time, or -1 with @g->err set on an error.
  */
 int kg_run(struct kvm_guest *g, struct kg_exit *exit, unsigned int timeout_ms);
-
-/*
- * kg_run_report() - run until the guest writes @tag to its report area and
- * return the value it writes there.  Trapped MMIO reads return 0.
- */
-int kg_run_report(struct kvm_guest *g, uint64_t tag, uint64_t *value,
-		  unsigned int timeout_ms);
 
 /**
  * kg_run_ucall() - run until the guest reports through a ucall.
