@@ -2,25 +2,25 @@
 /*
  * vhost_ring - a split-virtqueue engine for in-kernel vhost devices.
  *
- * Owner, memory table, vrings, kick/call/error eventfds, event index,
- * indirect descriptors and the dirty log, with the ioctls of
- * <linux/vhost.h>.  Descriptors are read once into kernel memory (no double
- * fetch); chains are bounded; any malformed ring is reported on the
- * vring's error eventfd and stops that vring, never the host.
+ * The device core and its vrings: owner, features, kick/call/error
+ * eventfds, event index, indirect descriptors and the used ring, with the
+ * ioctls of <linux/vhost.h>.  Descriptors are read once into kernel memory
+ * (no double fetch); chains are bounded; any malformed ring is reported on
+ * the vring's error eventfd and stops that vring, never the host.
+ *
+ * The memory table is in vhost_mem.c, the dirty log in vhost_log.c, the
+ * worker in vhost_worker.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/file.h>
-#include <linux/highmem.h>
-#include <linux/mm.h>
 #include <linux/nospec.h>
-#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "vhost_ring.h"
+#include "vhost_ring_internal.h"
 
 #define VHR_MAX_RING		32768
 #define VHR_MAX_INDIRECT	1024
@@ -73,138 +73,6 @@ void vhr_vq_err(struct vhr_virtqueue *vq, const char *fmt, ...)
 	va_end(args);
 	if (vq->error_ctx)
 		kvmarm_eventfd_signal(vq->error_ctx);
-}
-
-/* Worker */
-
-#define VHR_WORK_QUEUED		0
-
-/**
- * vhr_work_init() - prepare a work item
- * @work: the work
- * @fn:   what it runs on the device's worker
- */
-void vhr_work_init(struct vhr_work *work, vhr_work_fn_t fn)
-{
-	clear_bit(VHR_WORK_QUEUED, &work->flags);
-	work->fn = fn;
-}
-
-/**
- * vhr_work_queue() - run @work on the device's worker
- * @dev:  the device
- * @work: the work; queueing it again before it runs is a no-op
- *
- * May be called from any context.
- *
- * Return: false if it will not run: no owner yet, or the owner was killed.
- */
-bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work)
-{
-	struct vhr_worker *w;
-	unsigned long flags;
-	bool queued = false;
-
-	/*
-	 * The worker is woken after its lock is dropped: the read side keeps
-	 * it (and its task) alive until then, vhr_dev_cleanup() waits.
-	 */
-	rcu_read_lock();
-	w = rcu_dereference(dev->worker);
-	if (!w)
-		goto out;
-	if (test_and_set_bit(VHR_WORK_QUEUED, &work->flags)) {
-		queued = true;
-		goto out;
-	}
-	spin_lock_irqsave(&w->lock, flags);
-	queued = !w->killed;
-	if (queued)
-		llist_add(&work->node, &w->works);
-	spin_unlock_irqrestore(&w->lock, flags);
-	if (queued)
-		kvmarm_worker_wake(w->task);
-	else
-		clear_bit(VHR_WORK_QUEUED, &work->flags);
-out:
-	rcu_read_unlock();
-	return queued;
-}
-
-/**
- * vhr_worker_killed() - has the owner been killed
- * @dev: the device
- *
- * Once it has, no work runs any more: the device completes what is left
- * without touching the owner's memory.
- */
-bool vhr_worker_killed(struct vhr_dev *dev)
-{
-	struct vhr_worker *w;
-	bool killed;
-
-	rcu_read_lock();
-	w = rcu_dereference(dev->worker);
-	killed = w && READ_ONCE(w->killed);
-	rcu_read_unlock();
-	return killed;
-}
-
-/* The worker thread's body: run what is queued; false if nothing was. */
-static bool vhr_worker_fn(void *data)
-{
-	struct vhr_worker *w = data;
-	struct vhr_work *work, *next;
-	struct llist_node *node;
-
-	node = llist_del_all(&w->works);
-	if (!node)
-		return false;
-	node = llist_reverse_order(node);
-	/* The works leave the list before their flag is cleared. */
-	smp_wmb();
-	llist_for_each_entry_safe(work, next, node, node) {
-		clear_bit(VHR_WORK_QUEUED, &work->flags);
-		__set_current_state(TASK_RUNNING);
-		work->fn(work);
-		cond_resched();
-	}
-	return true;
-}
-
-/* The owner was killed: run what is queued, then accept nothing more. */
-static void vhr_worker_kill(void *data)
-{
-	struct vhr_worker *w = data;
-
-	spin_lock_irq(&w->lock);
-	WRITE_ONCE(w->killed, true);
-	spin_unlock_irq(&w->lock);
-	vhr_worker_fn(w);
-}
-
-struct vhr_flush_work {
-	struct vhr_work work;
-	struct completion done;
-};
-
-static void vhr_flush_fn(struct vhr_work *work)
-{
-	complete(&container_of(work, struct vhr_flush_work, work)->done);
-}
-
-/**
- * vhr_dev_flush() - wait until the works queued so far have run
- * @dev: the device
- */
-void vhr_dev_flush(struct vhr_dev *dev)
-{
-	struct vhr_flush_work f;
-
-	vhr_work_init(&f.work, vhr_flush_fn);
-	init_completion(&f.done);
-	if (vhr_work_queue(dev, &f.work))
-		wait_for_completion(&f.done);
 }
 
 /* Kick polling */
@@ -351,9 +219,6 @@ int vhr_dev_check_owner(struct vhr_dev *dev)
 
 static long vhr_dev_set_owner(struct vhr_dev *dev)
 {
-	struct kvmarm_worker *task;
-	struct vhr_worker *w;
-	char name[TASK_COMM_LEN];
 	int ret;
 
 	if (dev->mm)
@@ -361,31 +226,11 @@ static long vhr_dev_set_owner(struct vhr_dev *dev)
 	dev->mm = get_task_mm(current);
 	if (!dev->mm)
 		return -EINVAL;
-	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
-	if (!w) {
-		ret = -ENOMEM;
-		goto err_mm;
+	ret = vhr_worker_create(dev);
+	if (ret) {
+		mmput(dev->mm);
+		dev->mm = NULL;
 	}
-	init_llist_head(&w->works);
-	spin_lock_init(&w->lock);
-	snprintf(name, sizeof(name), "%s-%d", dev->name, current->pid);
-	task = kvmarm_worker_create(vhr_worker_fn, vhr_worker_kill, w, name);
-	if (IS_ERR(task)) {
-		ret = PTR_ERR(task);
-		pr_err_ratelimited("%s: cannot create the worker thread: %d\n",
-				   dev->name, ret);
-		goto err_free;
-	}
-	w->task = task;
-	rcu_assign_pointer(dev->worker, w);
-	kvmarm_worker_start(task);
-	return 0;
-
-err_free:
-	kfree(w);
-err_mm:
-	mmput(dev->mm);
-	dev->mm = NULL;
 	return ret;
 }
 
@@ -413,7 +258,6 @@ void vhr_dev_stop(struct vhr_dev *dev)
  */
 void vhr_dev_cleanup(struct vhr_dev *dev)
 {
-	struct vhr_worker *w;
 	int i;
 
 	for (i = 0; i < dev->nvqs; i++) {
@@ -424,15 +268,7 @@ void vhr_dev_cleanup(struct vhr_dev *dev)
 		vhr_vq_reset(vq);
 		mutex_unlock(&vq->mutex);
 	}
-	w = rcu_dereference_protected(dev->worker,
-				      lockdep_is_held(&dev->mutex));
-	if (w) {
-		/* No waker may still be using the task (vhr_work_queue()). */
-		RCU_INIT_POINTER(dev->worker, NULL);
-		synchronize_rcu();
-		kvmarm_worker_stop(w->task);
-		kfree(w);
-	}
+	vhr_worker_free(dev);
 	if (dev->log_ctx)
 		eventfd_ctx_put(dev->log_ctx);
 	dev->log_ctx = NULL;
@@ -458,7 +294,7 @@ void vhr_dev_free(struct vhr_dev *dev)
 }
 
 /* Device-wide changes happen with every vring locked (and @dev->mutex). */
-static void vhr_lock_vqs(struct vhr_dev *dev)
+void vhr_lock_vqs(struct vhr_dev *dev)
 {
 	int i;
 
@@ -467,177 +303,12 @@ static void vhr_lock_vqs(struct vhr_dev *dev)
 		mutex_lock_nest_lock(&dev->vqs[i]->mutex, &dev->mutex);
 }
 
-static void vhr_unlock_vqs(struct vhr_dev *dev)
+void vhr_unlock_vqs(struct vhr_dev *dev)
 {
 	int i;
 
 	for (i = dev->nvqs - 1; i >= 0; i--)
 		mutex_unlock(&dev->vqs[i]->mutex);
-}
-
-/* Memory table */
-
-static int vhr_region_cmp(const void *a, const void *b)
-{
-	const struct vhr_mem_region *ra = a, *rb = b;
-
-	if (ra->gpa < rb->gpa)
-		return -1;
-	return ra->gpa > rb->gpa;
-}
-
-static long vhr_set_memory(struct vhr_dev *dev, void __user *argp)
-{
-	struct vhost_memory hdr;
-	struct vhost_memory_region r;
-	struct vhr_mem *mem, *old;
-	u32 i;
-
-	if (copy_from_user(&hdr, argp, sizeof(hdr)))
-		return -EFAULT;
-	if (hdr.padding)
-		return -EOPNOTSUPP;
-	if (hdr.nregions > dev->max_mem_regions)
-		return -E2BIG;
-	mem = kvzalloc(struct_size(mem, regions, hdr.nregions),
-		       GFP_KERNEL_ACCOUNT);
-	if (!mem)
-		return -ENOMEM;
-	mem->nregions = hdr.nregions;
-	for (i = 0; i < hdr.nregions; i++) {
-		if (copy_from_user(&r, argp + sizeof(hdr) + i * sizeof(r),
-				   sizeof(r)))
-			goto fault;
-		if (!r.memory_size || r.flags_padding ||
-		    r.guest_phys_addr + r.memory_size - 1 < r.guest_phys_addr ||
-		    r.userspace_addr + r.memory_size - 1 < r.userspace_addr ||
-		    r.userspace_addr != (unsigned long)r.userspace_addr ||
-		    r.memory_size != (unsigned long)r.memory_size ||
-		    !access_ok(u64_to_user_ptr(r.userspace_addr),
-			       r.memory_size))
-			goto inval;
-		mem->regions[i].gpa = r.guest_phys_addr;
-		mem->regions[i].size = r.memory_size;
-		mem->regions[i].uaddr = r.userspace_addr;
-	}
-	sort(mem->regions, mem->nregions, sizeof(mem->regions[0]),
-	     vhr_region_cmp, NULL);
-	/* By last byte: a region may end at 2^64, where gpa + size is 0. */
-	for (i = 1; i < mem->nregions; i++) {
-		struct vhr_mem_region *p = &mem->regions[i - 1];
-
-		if (p->gpa + p->size - 1 >= mem->regions[i].gpa) {
-			pr_err_ratelimited("%s: memory regions at %#llx and %#llx overlap\n",
-					   dev->name, p->gpa,
-					   mem->regions[i].gpa);
-			goto inval;
-		}
-	}
-
-	/* Swap under every vring's lock: no descriptor walk sees both. */
-	vhr_lock_vqs(dev);
-	old = dev->mem;
-	dev->mem = mem;
-	vhr_unlock_vqs(dev);
-	kvfree(old);
-	return 0;
-
-fault:
-	kvfree(mem);
-	return -EFAULT;
-inval:
-	kvfree(mem);
-	return -EINVAL;
-}
-
-/*
- * The region holding @gpa.  Buffers mostly sit in the region of the one
- * before, so the vring's last hit is tried first (checked like any other:
- * the table may have been replaced since).
- */
-static const struct vhr_mem_region *
-vhr_find_region(struct vhr_virtqueue *vq, struct vhr_mem *mem, u64 gpa)
-{
-	const struct vhr_mem_region *r;
-	u32 lo = 0, hi;
-
-	if (!mem)
-		return NULL;
-	if (vq->mem_hint < mem->nregions) {
-		r = &mem->regions[vq->mem_hint];
-		if (gpa - r->gpa < r->size)
-			return r;
-	}
-	hi = mem->nregions;
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
-
-		r = &mem->regions[mid];
-		if (gpa < r->gpa) {
-			hi = mid;
-		} else if (gpa - r->gpa >= r->size) {
-			lo = mid + 1;
-		} else {
-			vq->mem_hint = mid;
-			return r;
-		}
-	}
-	return NULL;
-}
-
-/* Guest range to iovecs of the owner's addresses; -EFAULT if unmapped. */
-static int vhr_translate(struct vhr_virtqueue *vq, u64 gpa, u64 len,
-			 struct iovec *iov, unsigned int iov_size)
-{
-	struct vhr_mem *mem = vq->dev->mem;
-	unsigned int n = 0;
-
-	/* Fast path: a buffer inside the region of the last one. */
-	if (likely(mem && vq->mem_hint < mem->nregions && iov_size)) {
-		const struct vhr_mem_region *r = &mem->regions[vq->mem_hint];
-		u64 off = gpa - r->gpa;
-
-		if (off < r->size && len <= r->size - off) {
-			iov->iov_base = u64_to_user_ptr(r->uaddr + off);
-			iov->iov_len = len;
-			return len ? 1 : 0;
-		}
-	}
-	while (len) {
-		const struct vhr_mem_region *r;
-		u64 off, chunk;
-
-		if (n >= iov_size)
-			return -ENOBUFS;
-		r = vhr_find_region(vq, mem, gpa);
-		if (!r)
-			return -EFAULT;
-		off = gpa - r->gpa;
-		chunk = min(len, r->size - off);
-		iov[n].iov_base = u64_to_user_ptr(r->uaddr + off);
-		iov[n].iov_len = chunk;
-		n++;
-		gpa += chunk;
-		len -= chunk;
-	}
-	return n;
-}
-
-static int vhr_copy_from_guest(struct vhr_virtqueue *vq, void *dst, u64 gpa,
-			       size_t len)
-{
-	struct iovec iov[4];
-	int n, i;
-
-	n = vhr_translate(vq, gpa, len, iov, ARRAY_SIZE(iov));
-	if (n < 0)
-		return n;
-	for (i = 0; i < n; i++) {
-		if (copy_from_user(dst, iov[i].iov_base, iov[i].iov_len))
-			return -EFAULT;
-		dst += iov[i].iov_len;
-	}
-	return 0;
 }
 
 /* Descriptor chains */
@@ -877,134 +548,6 @@ int vhr_get_vq_desc(struct vhr_virtqueue *vq, struct iovec *iov,
 	return head;
 }
 
-/* Dirty log */
-
-/*
- * Mark guest pages @first to @last, a page of the bitmap at a time: one
- * pin and mapping for up to 32768 guest pages, and a chance to reschedule
- * between them.
- */
-static int vhr_log_pages(struct vhr_dev *dev, u64 first, u64 last)
-{
-	while (first <= last) {
-		u64 byte = dev->log_base + first / 8;
-		unsigned long uaddr = (unsigned long)byte;
-		unsigned long bit, n, i;
-		struct page *pg;
-		void *base;
-		int ret;
-
-		if (uaddr != byte || byte < dev->log_base)
-			return -EFAULT;
-		bit = (uaddr & ~PAGE_MASK) * 8 + first % 8;
-		n = min_t(u64, last - first + 1, PAGE_SIZE * 8 - bit);
-		ret = pin_user_pages_fast(uaddr & PAGE_MASK, 1, FOLL_WRITE, &pg);
-		if (ret != 1)
-			return ret < 0 ? ret : -EFAULT;
-		base = kmap_local_page(pg);
-		for (i = 0; i < n; i++)
-			set_bit(bit + i, base);
-		kunmap_local(base);
-		unpin_user_pages_dirty_lock(&pg, 1, true);
-		first += n;
-		cond_resched();
-	}
-	return 0;
-}
-
-/* Mark the guest pages of [@gpa, @gpa + @len), which lie in one region. */
-static int vhr_log_range(struct vhr_dev *dev, u64 gpa, u64 len)
-{
-	if (!len)
-		return 0;
-	return vhr_log_pages(dev, gpa / VHR_LOG_PAGE,
-			     (gpa + len - 1) / VHR_LOG_PAGE);
-}
-
-/*
- * Mark the guest pages behind the owner's [@ua, @ua + @len): through every
- * region that maps them, as two guest addresses may alias the same memory.
- */
-static int vhr_log_hva(struct vhr_dev *dev, u64 ua, u64 len)
-{
-	struct vhr_mem *mem = dev->mem;
-	u64 last = ua + len - 1;
-	u32 i;
-	int ret;
-
-	if (!len || !mem || last < ua)
-		return 0;
-	for (i = 0; i < mem->nregions; i++) {
-		const struct vhr_mem_region *r = &mem->regions[i];
-		u64 r_last = r->uaddr + r->size - 1;
-		u64 start, end;
-
-		if (ua > r_last || last < r->uaddr)
-			continue;
-		start = max(ua, r->uaddr);
-		end = min(last, r_last);
-		ret = vhr_log_range(dev, r->gpa + (start - r->uaddr),
-				    end - start + 1);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/**
- * vhr_log_write_iov() - mark the guest pages the device wrote, if logging
- * @vq:  the vring, locked
- * @iov: writable buffers from vhr_get_vq_desc(), in the owner's addresses
- * @n:   number of @iov
- * @len: bytes written, from the start of @iov
- *
- * Called once the bytes are written.  Only the pages behind those bytes
- * are marked, through every region that maps them.  The buffers are
- * mapped back through the memory table, so this serves chains taken
- * before logging began as well.
- *
- * Return: 0 or a negative errno (the log is unusable).
- */
-int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
-		      unsigned int n, size_t len)
-{
-	struct vhr_dev *dev = vq->dev;
-	unsigned int i;
-	int ret;
-
-	if (!vhr_logging(vq) || !dev->log_base_set)
-		return 0;
-	/* The data must be seen before the bits that say it changed. */
-	smp_wmb();
-	for (i = 0; i < n && len; i++) {
-		size_t l = min(len, iov[i].iov_len);
-
-		ret = vhr_log_hva(dev, (u64)(uintptr_t)iov[i].iov_base, l);
-		if (ret) {
-			vhr_vq_err(vq, "vring %u: cannot write the dirty log\n",
-				   vq->index);
-			return ret;
-		}
-		len -= l;
-	}
-	if (dev->log_ctx)
-		kvmarm_eventfd_signal(dev->log_ctx);
-	return 0;
-}
-
-static void vhr_log_used(struct vhr_virtqueue *vq, size_t off, size_t len)
-{
-	if (!vhr_logging(vq) || !vq->log_used || !vq->dev->log_base_set)
-		return;
-	/* The used ring's update must be seen before its log bits. */
-	smp_wmb();
-	if (vhr_log_range(vq->dev, vq->log_addr + off, len))
-		vhr_vq_err(vq, "vring %u: cannot log the used ring\n",
-			   vq->index);
-	else if (vq->dev->log_ctx)
-		kvmarm_eventfd_signal(vq->dev->log_ctx);
-}
-
 /* Used ring and notification */
 
 /**
@@ -1205,42 +748,6 @@ static bool vhr_vq_running(struct vhr_virtqueue *vq)
 }
 
 /* ioctls */
-
-static long vhr_set_log_base(struct vhr_dev *dev, void __user *argp)
-{
-	u64 base;
-
-	if (copy_from_user(&base, argp, sizeof(base)))
-		return -EFAULT;
-	if (base != (unsigned long)base)
-		return -EFAULT;
-	vhr_lock_vqs(dev);
-	dev->log_base = base;
-	dev->log_base_set = true;
-	vhr_unlock_vqs(dev);
-	return 0;
-}
-
-static long vhr_set_log_fd(struct vhr_dev *dev, void __user *argp)
-{
-	struct eventfd_ctx *ctx = NULL, *old;
-	int fd;
-
-	if (get_user(fd, (int __user *)argp))
-		return -EFAULT;
-	if (fd != VHOST_FILE_UNBIND) {
-		ctx = eventfd_ctx_fdget(fd);
-		if (IS_ERR(ctx))
-			return PTR_ERR(ctx);
-	}
-	vhr_lock_vqs(dev);
-	old = dev->log_ctx;
-	dev->log_ctx = ctx;
-	vhr_unlock_vqs(dev);
-	if (old)
-		eventfd_ctx_put(old);
-	return 0;
-}
 
 static long vhr_set_features(struct vhr_dev *dev, void __user *argp)
 {
