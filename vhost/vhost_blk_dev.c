@@ -367,9 +367,9 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 	struct vhr_virtqueue *vq = container_of(work, struct vhr_virtqueue,
 						poll_work);
 	struct vhost_blk_vq *bvq = to_bvq(vq);
-	unsigned int out, in, n = 0;
+	unsigned int out, in, reqs = 0;
 	struct blk_plug plug;
-	size_t bytes = 0;
+	size_t total_len = 0;
 	int head;
 
 	mutex_lock(&vq->mutex);
@@ -377,8 +377,11 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 		goto out;
 	vhr_disable_notify(vq);
 	blk_start_plug(&plug);
-	/* The other vrings and the completions get a turn. */
-	while (!vhr_exceeds_weight(vq, n, bytes)) {
+	/*
+	 * A turn's weight of requests or bytes at most: then the engine queues
+	 * the kick work again, behind the other vrings' and the completions'.
+	 */
+	do {
 		/*
 		 * A driver has at most a ring of requests in flight, unless it
 		 * publishes heads again before they are used: then the vring
@@ -394,16 +397,17 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 			break;		/* reported; the vring stays stopped */
 		if (head == vq->num) {
 			if (unlikely(vhr_enable_notify(vq))) {
-				/* A turn too: a driver may race it forever. */
+				/*
+				 * Counted in the turn too (continue goes to
+				 * the weight): a driver may race it forever.
+				 */
 				vhr_disable_notify(vq);
-				n++;
 				continue;
 			}
 			break;
 		}
-		bytes += vhost_blk_handle_req(bvq, head, out, in);
-		n++;
-	}
+		total_len += vhost_blk_handle_req(bvq, head, out, in);
+	} while (likely(!vhr_exceeds_weight(vq, ++reqs, total_len)));
 	blk_finish_plug(&plug);
 	vhr_signal(vq);	/* only if anything was used */
 out:
