@@ -93,6 +93,7 @@ static struct vhost_blk_req *vhost_blk_req_alloc(struct vhost_blk_vq *bvq,
 	struct llist_node *node;
 	bool cached = false;
 
+	lockdep_assert_held(&bvq->vq.mutex);
 	if (niov <= VHOST_BLK_CACHED_IOV) {
 		cached = true;
 		node = llist_del_first(&bvq->free);

@@ -106,6 +106,7 @@ int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
 	unsigned int i;
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!vhr_logging(vq) || !dev->log_base_set)
 		return 0;
 	/* The data must be seen before the bits that say it changed. */

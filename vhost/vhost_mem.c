@@ -122,13 +122,18 @@ vhr_find_region(struct vhr_virtqueue *vq, struct vhr_mem *mem, u64 gpa)
 	return NULL;
 }
 
-/* Guest range to iovecs of the owner's addresses; -EFAULT if unmapped. */
+/*
+ * Guest range to iovecs of the owner's addresses; -EFAULT if unmapped.
+ * @vq is locked.
+ */
 int vhr_translate(struct vhr_virtqueue *vq, u64 gpa, u64 len,
 		  struct iovec *iov, unsigned int iov_size)
 {
 	struct vhr_mem *mem = vq->dev->mem;
 	unsigned int n = 0;
 
+	/* The table is swapped with every vring locked (vhr_set_memory()). */
+	lockdep_assert_held(&vq->mutex);
 	/* Fast path: a buffer inside the region of the last one. */
 	if (likely(mem && vq->mem_hint < mem->nregions && iov_size)) {
 		const struct vhr_mem_region *r = &mem->regions[vq->mem_hint];

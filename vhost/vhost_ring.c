@@ -469,6 +469,7 @@ int vhr_get_vq_desc(struct vhr_virtqueue *vq, struct iovec *iov,
 	struct vring_desc d;
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	*out_num = 0;
 	*in_num = 0;
 	if (log_num)
@@ -566,6 +567,7 @@ int vhr_add_used(struct vhr_virtqueue *vq, unsigned int head, u32 len)
 	unsigned int slot = vq->last_used_idx & (vq->num - 1);
 	struct vring_used_elem __user *e = &vq->used->ring[slot];
 
+	lockdep_assert_held(&vq->mutex);
 	if (!user_write_access_begin(e, sizeof(*e)))
 		goto fault;
 	unsafe_put_user(cpu_to_vhr32(vq, head), &e->id, fault_end);
@@ -643,6 +645,7 @@ static bool vhr_should_notify(struct vhr_virtqueue *vq)
  */
 void vhr_signal(struct vhr_virtqueue *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->used_pending)
 		return;
 	vq->used_pending = false;
@@ -680,6 +683,7 @@ bool vhr_enable_notify(struct vhr_virtqueue *vq)
 {
 	__virtio16 idx;
 
+	lockdep_assert_held(&vq->mutex);
 	if (vhr_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
 		if (vhr_update_avail_event(vq, vq->avail_idx))
 			goto fault;
@@ -699,9 +703,15 @@ fault:
 	return false;
 }
 
-/* Ask the driver not to kick while we are processing anyway. */
+/**
+ * vhr_disable_notify() - ask the driver not to kick
+ * @vq: the vring, locked
+ *
+ * While the handler processes the ring anyway.
+ */
 void vhr_disable_notify(struct vhr_virtqueue *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (vhr_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
 		return;
 	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
@@ -735,6 +745,7 @@ bool vhr_exceeds_weight(struct vhr_virtqueue *vq, unsigned int reqs,
 {
 	struct vhr_dev *dev = vq->dev;
 
+	lockdep_assert_held(&vq->mutex);
 	if (reqs < dev->weight && bytes < dev->byte_weight)
 		return false;
 	vhr_work_queue(dev, &vq->poll_work);
