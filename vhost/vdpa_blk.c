@@ -526,6 +526,7 @@ static int vdpa_blk_vq_map_rings(struct vdpa_blk_vq *vq, u32 num,
 	struct vdpa_blk *b = vq->blk;
 	int ret, i;
 
+	lockdep_assert_held(&vq->mutex);
 	ret = vdpa_blk_map_area(b, &areas[0], vq->area_addr[0],
 				num * sizeof(struct vring_desc), VHOST_MAP_RO);
 	if (!ret)
@@ -565,6 +566,8 @@ static void vdpa_blk_vq_map(struct vdpa_blk_vq *vq)
 	u32 num = vq->num;
 	int ret;
 
+	lockdep_assert_held_write(&vq->blk->map_lock);
+	lockdep_assert_held(&vq->mutex);
 	vdpa_blk_vq_unmap(vq);
 	if (!vq->ready || vq->broken)
 		return;
@@ -622,6 +625,8 @@ static int vdpa_blk_vq_refresh(struct vdpa_blk_vq *vq)
 	u32 num = vq->vring.num;
 	int ret;
 
+	lockdep_assert_held_read(&vq->blk->map_lock);
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->running || !vdpa_blk_vq_rings_stale(vq))
 		return 0;
 	ret = vdpa_blk_vq_map_rings(vq, num, areas);
@@ -647,6 +652,7 @@ static void vdpa_blk_req_done(struct vdpa_blk_req *r)
 	struct vdpa_blk *b = vq->blk;
 	struct vring_used_elem *e;
 
+	lockdep_assert_held(&vq->mutex);
 	if (vq->running) {
 		if (r->status)
 			WRITE_ONCE(*r->status, r->req.status);
@@ -838,6 +844,7 @@ static int vdpa_blk_handle_req(struct vdpa_blk_vq *vq, u16 head)
 	u32 type;
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	/* The pieces in vq->bv hold their ranges, also on error. */
 	ret = vdpa_blk_get_chain(vq, head, &c);
 	if (ret) {
@@ -910,6 +917,7 @@ static void vdpa_blk_take(struct vdpa_blk_vq *vq)
 	u16 avail, head;
 	unsigned int n;
 
+	lockdep_assert_held(&vq->mutex);
 	blk_start_plug(&plug);
 	for (n = 0; vq->running && vq->ready && !vq->broken &&
 	     !READ_ONCE(vq->blk->suspended); n++) {
@@ -971,6 +979,7 @@ static void vdpa_blk_reap(struct vdpa_blk_vq *vq)
 	struct vdpa_blk_req *r, *tmp;
 	struct llist_node *list;
 
+	lockdep_assert_held(&vq->mutex);
 	list = llist_reverse_order(llist_del_all(&vq->done));
 	llist_for_each_entry_safe(r, tmp, list, req.node) {
 		vblk_req_end(&r->req);
@@ -1032,9 +1041,10 @@ static void vdpa_blk_drain(struct vdpa_blk *b)
 		flush_work(&b->vqs[i].work);
 }
 
-/* Stop one queue: no new requests, the taken ones finished (lock held). */
+/* Stop one queue: no new requests, the taken ones finished (b->lock held). */
 static void vdpa_blk_vq_stop(struct vdpa_blk_vq *vq)
 {
+	lockdep_assert_held(&vq->blk->lock);
 	mutex_lock(&vq->mutex);
 	vq->ready = false;
 	mutex_unlock(&vq->mutex);
@@ -1051,6 +1061,7 @@ static void vdpa_blk_start(struct vdpa_blk *b)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&b->lock);
 	down_write(&b->map_lock);
 	for (i = 0; i < b->nvqs; i++) {
 		mutex_lock(&b->vqs[i].mutex);
@@ -1074,6 +1085,7 @@ static void vdpa_blk_do_reset(struct vdpa_blk *b, bool clean_map)
 	struct vdpa_blk_vq *vq;
 	unsigned int i;
 
+	lockdep_assert_held(&b->lock);
 	for (i = 0; i < b->nvqs; i++) {
 		mutex_lock(&b->vqs[i].mutex);
 		b->vqs[i].ready = false;
@@ -1606,6 +1618,7 @@ static int vdpa_blk_cfg_open(struct vdpa_blk_cfg *cfg, const char *path)
 	char what[64];
 	int ret;
 
+	lockdep_assert_held(&cfg->lock);
 	file = filp_open(path, flags, 0);
 	if (IS_ERR(file)) {
 		pr_err("%s: cannot open backing %s%s: %ld\n",
