@@ -146,7 +146,7 @@ static void vhost_blk_log_status(struct vhr_virtqueue *vq, u8 __user *status)
 {
 	struct iovec iov = { .iov_base = status, .iov_len = 1 };
 
-	vhr_log_write_iov(vq, &iov, 1, 1);
+	vhr_log_write(vq, &iov, 1, 1);
 }
 
 static void vhost_blk_req_done(struct vhost_blk_req *req)
@@ -169,7 +169,7 @@ static void vhost_blk_req_done(struct vhost_blk_req *req)
 		if (req->req.type == VIRTIO_BLK_T_IN &&
 		    req->req.status != VIRTIO_BLK_S_OK && req->req.ret > 0)
 			data = min_t(size_t, req->req.ret, req->req.len);
-		vhr_log_write_iov(vq, req->iov + req->nr_out, req->nr_in, data);
+		vhr_log_write(vq, req->iov + req->nr_out, req->nr_in, data);
 		vhost_blk_log_status(vq, req->status_ptr);
 	}
 	vhr_add_used(vq, req->head, req->req.used_len);
@@ -192,7 +192,7 @@ static void vhost_blk_done_work(struct vhr_work *work)
 	vhr_signal(&bvq->vq);
 	if (bvq->throttled && atomic_read(&bvq->inflight) < bvq->vq.num) {
 		bvq->throttled = false;
-		vhr_work_queue(&bvq->blk->dev, &bvq->vq.poll_work);
+		vhr_vq_work_queue(&bvq->vq, &bvq->vq.poll_work);
 	}
 	mutex_unlock(&bvq->vq.mutex);
 }
@@ -212,7 +212,7 @@ static void vhost_blk_complete(struct vblk_req *vreq)
 	rcu_read_lock();
 	/* The first on an empty list queues the work that takes them all. */
 	if (llist_add(&vreq->node, &bvq->done) &&
-	    !vhr_work_queue(&bvq->blk->dev, &bvq->done_work))
+	    !vhr_vq_work_queue(&bvq->vq, &bvq->done_work))
 		wake_up_all(&bvq->blk->inflight_wq); /* vhost_blk_drain() */
 	rcu_read_unlock();
 }
@@ -374,7 +374,7 @@ static void vhost_blk_handle_kick(struct vhr_work *work)
 	int head;
 
 	mutex_lock(&vq->mutex);
-	if (!vq->private_data || !vhr_vq_is_ready(vq))
+	if (!vq->private_data || !vhr_vq_is_setup(vq))
 		goto out;
 	vhr_disable_notify(vq);
 	blk_start_plug(&plug);

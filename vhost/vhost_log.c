@@ -86,7 +86,7 @@ static int vhr_log_hva(struct vhr_dev *dev, u64 ua, u64 len)
 }
 
 /**
- * vhr_log_write_iov() - mark the guest pages the device wrote, if logging
+ * vhr_log_write() - mark the guest pages the device wrote, if logging
  * @vq:  the vring, locked
  * @iov: writable buffers from vhr_get_vq_desc(), in the owner's addresses
  * @n:   number of @iov
@@ -99,8 +99,8 @@ static int vhr_log_hva(struct vhr_dev *dev, u64 ua, u64 len)
  *
  * Return: 0 or a negative errno (the log is unusable).
  */
-int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
-		      unsigned int n, size_t len)
+int vhr_log_write(struct vhr_virtqueue *vq, const struct iovec *iov,
+		  unsigned int n, size_t len)
 {
 	struct vhr_dev *dev = vq->dev;
 	unsigned int i;

@@ -85,7 +85,7 @@ static int vhr_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 
 	if (!(key_to_poll(key) & EPOLLIN))
 		return 0;
-	vhr_work_queue(vq->dev, &vq->poll_work);
+	vhr_vq_work_queue(vq, &vq->poll_work);
 	return 0;
 }
 
@@ -115,7 +115,7 @@ static void vhr_poll_start(struct vhr_virtqueue *vq)
 		return;
 	mask = vfs_poll(vq->kick, &vq->table);
 	if (mask & EPOLLIN)
-		vhr_work_queue(vq->dev, &vq->poll_work);
+		vhr_vq_work_queue(vq, &vq->poll_work);
 }
 
 /* Device set-up and tear-down */
@@ -723,7 +723,7 @@ void vhr_disable_notify(struct vhr_virtqueue *vq)
 }
 
 /* Has the vring what it needs to run: addresses and a kick eventfd. */
-bool vhr_vq_is_ready(struct vhr_virtqueue *vq)
+bool vhr_vq_is_setup(struct vhr_virtqueue *vq)
 {
 	return vq->desc && vq->avail && vq->used && vq->kick;
 }
@@ -748,14 +748,14 @@ bool vhr_exceeds_weight(struct vhr_virtqueue *vq, unsigned int reqs,
 	lockdep_assert_held(&vq->mutex);
 	if (reqs < dev->weight && bytes < dev->byte_weight)
 		return false;
-	vhr_work_queue(dev, &vq->poll_work);
+	vhr_vq_work_queue(vq, &vq->poll_work);
 	return true;
 }
 
 /* Does the vring serve requests: backend, addresses and kick eventfd. */
 static bool vhr_vq_running(struct vhr_virtqueue *vq)
 {
-	return vq->private_data && vhr_vq_is_ready(vq);
+	return vq->private_data && vhr_vq_is_setup(vq);
 }
 
 /* ioctls */
@@ -949,7 +949,7 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 		ret = vhr_set_vring_addr(vq, argp);
 		/* Buffers may be waiting already. */
 		if (!ret && vhr_vq_running(vq))
-			vhr_work_queue(dev, &vq->poll_work);
+			vhr_vq_work_queue(vq, &vq->poll_work);
 		break;
 	case VHOST_SET_VRING_BASE:
 		if (vhr_vq_running(vq)) {
@@ -987,7 +987,7 @@ long vhr_vring_ioctl(struct vhr_dev *dev, unsigned int cmd, void __user *argp)
 			vhr_poll_start(vq);
 		/* The kick may come last: buffers may be waiting already. */
 		if (vhr_vq_running(vq))
-			vhr_work_queue(dev, &vq->poll_work);
+			vhr_vq_work_queue(vq, &vq->poll_work);
 		break;
 	case VHOST_SET_VRING_CALL:
 	case VHOST_SET_VRING_ERR:
@@ -1022,7 +1022,7 @@ void vhr_vq_set_backend(struct vhr_virtqueue *vq, void *backend)
 	vq->private_data = backend;
 	if (backend) {
 		vhr_poll_start(vq);
-		vhr_work_queue(vq->dev, &vq->poll_work);
+		vhr_vq_work_queue(vq, &vq->poll_work);
 	} else {
 		vhr_poll_stop(vq);
 	}

@@ -140,7 +140,7 @@ void vhr_vq_set_backend(struct vhr_virtqueue *vq, void *backend);
 void vhr_dev_flush(struct vhr_dev *dev);
 
 void vhr_work_init(struct vhr_work *work, vhr_work_fn_t fn);
-bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work);
+bool vhr_vq_work_queue(struct vhr_virtqueue *vq, struct vhr_work *work);
 bool vhr_worker_killed(struct vhr_dev *dev);
 int vhr_get_vq_desc(struct vhr_virtqueue *vq, struct iovec *iov,
 		    unsigned int iov_size, unsigned int *out_num,
@@ -150,9 +150,9 @@ int vhr_add_used(struct vhr_virtqueue *vq, unsigned int head, u32 len);
 void vhr_signal(struct vhr_virtqueue *vq);
 bool vhr_enable_notify(struct vhr_virtqueue *vq);
 void vhr_disable_notify(struct vhr_virtqueue *vq);
-int vhr_log_write_iov(struct vhr_virtqueue *vq, const struct iovec *iov,
-		      unsigned int n, size_t len);
-bool vhr_vq_is_ready(struct vhr_virtqueue *vq);
+int vhr_log_write(struct vhr_virtqueue *vq, const struct iovec *iov,
+		  unsigned int n, size_t len);
+bool vhr_vq_is_setup(struct vhr_virtqueue *vq);
 bool vhr_exceeds_weight(struct vhr_virtqueue *vq, unsigned int reqs,
 			size_t bytes);
 

@@ -26,16 +26,8 @@ void vhr_work_init(struct vhr_work *work, vhr_work_fn_t fn)
 	work->fn = fn;
 }
 
-/**
- * vhr_work_queue() - run @work on the device's worker
- * @dev:  the device
- * @work: the work; queueing it again before it runs is a no-op
- *
- * May be called from any context.
- *
- * Return: false if it will not run: no owner yet, or the owner was killed.
- */
-bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work)
+/* Run @work on @dev's worker; see vhr_vq_work_queue(). */
+static bool vhr_worker_queue(struct vhr_dev *dev, struct vhr_work *work)
 {
 	struct vhr_worker *w;
 	unsigned long flags;
@@ -65,6 +57,20 @@ bool vhr_work_queue(struct vhr_dev *dev, struct vhr_work *work)
 out:
 	rcu_read_unlock();
 	return queued;
+}
+
+/**
+ * vhr_vq_work_queue() - run @work on the worker of @vq's device
+ * @vq:   the vring the work is for
+ * @work: the work; queueing it again before it runs is a no-op
+ *
+ * May be called from any context.
+ *
+ * Return: false if it will not run: no owner yet, or the owner was killed.
+ */
+bool vhr_vq_work_queue(struct vhr_virtqueue *vq, struct vhr_work *work)
+{
+	return vhr_worker_queue(vq->dev, work);
 }
 
 /**
@@ -164,7 +170,7 @@ void vhr_worker_free(struct vhr_dev *dev)
 				      lockdep_is_held(&dev->mutex));
 	if (!w)
 		return;
-	/* No waker may still be using the task (vhr_work_queue()). */
+	/* No waker may still be using the task (vhr_worker_queue()). */
 	RCU_INIT_POINTER(dev->worker, NULL);
 	synchronize_rcu();
 	kvmarm_worker_stop(w->task);
@@ -191,7 +197,7 @@ void vhr_dev_flush(struct vhr_dev *dev)
 
 	vhr_work_init(&f.work, vhr_flush_fn);
 	init_completion(&f.done);
-	if (vhr_work_queue(dev, &f.work))
+	if (vhr_worker_queue(dev, &f.work))
 		wait_for_completion(&f.done);
 }
 
