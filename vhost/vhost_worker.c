@@ -79,6 +79,8 @@ bool vhr_vq_work_queue(struct vhr_virtqueue *vq, struct vhr_work *work)
  *
  * Once it has, no work runs any more: the device completes what is left
  * without touching the owner's memory.
+ *
+ * Return: true if the device's worker accepts no more work.
  */
 bool vhr_worker_killed(struct vhr_dev *dev)
 {
