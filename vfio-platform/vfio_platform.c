@@ -108,8 +108,6 @@ static void vfio_plat_remove(struct platform_device *pdev)
 	vfio_put_device(&vdev->vdev);
 }
 
-KVMARM_PLATFORM_REMOVE_SHIM(vfio_plat_remove)
-
 static struct platform_driver vfio_plat_driver = {
 	.probe = vfio_plat_probe,
 	KVMARM_PLATFORM_REMOVE(vfio_plat_remove),

@@ -288,7 +288,7 @@ static int vfio_platform_reset(struct vfio_platform_device *vdev)
 	int ret;
 
 	down_write(&vdev->memory_lock);
-	kvmarm_vfio_zap_mappings(&vdev->vdev);
+	KVMARM_VFIO_ZAP_MAPPINGS(&vdev->vdev);
 	ret = vfio_platform_do_reset(vdev);
 	up_write(&vdev->memory_lock);
 	return ret;
@@ -699,15 +699,15 @@ int vfio_platform_mmap(struct vfio_device *core, struct vm_area_struct *vma)
 
 	/* What the region does not allow, mprotect() must not add later. */
 	if (!(r->flags & VFIO_REGION_INFO_FLAG_READ))
-		kvmarm_vm_flags_clear(vma, VM_MAYREAD);
+		vm_flags_clear(vma, VM_MAYREAD);
 	if (!(r->flags & VFIO_REGION_INFO_FLAG_WRITE))
-		kvmarm_vm_flags_clear(vma, VM_MAYWRITE);
+		vm_flags_clear(vma, VM_MAYWRITE);
 
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-	kvmarm_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 				 VM_DONTDUMP);
 	vma->vm_private_data = vdev;
-	if (kvmarm_vfio_can_zap()) {
+	if (KVMARM_VFIO_CAN_ZAP) {
 		vma->vm_ops = &vfio_platform_mmap_ops;
 		return 0;
 	}
@@ -728,7 +728,7 @@ void vfio_platform_release(struct vfio_device *core)
 	reset_control_put(vdev->rstc);
 	vdev->rstc = NULL;
 	mutex_destroy(&vdev->igate);
-	kvmarm_vfio_release_free(core);
+	KVMARM_VFIO_RELEASE_FREE(core);
 }
 
 /**
@@ -798,7 +798,7 @@ static void vfio_platform_regions_check_mmap(struct vfio_platform_device *vdev)
 {
 	unsigned int i;
 
-	if (kvmarm_vfio_can_zap() || (!vdev->rstc && !vdev->acpi_reset))
+	if (KVMARM_VFIO_CAN_ZAP || (!vdev->rstc && !vdev->acpi_reset))
 		return;
 	for (i = 0; i < vdev->num_regions; i++) {
 		if (!(vdev->regions[i].flags & VFIO_REGION_INFO_FLAG_MMAP))

@@ -73,7 +73,7 @@ static void vfio_platform_irq_signal(struct vfio_platform_irq *irq)
 {
 	mutex_lock(&irq->trigger_lock);
 	if (irq->trigger)
-		kvmarm_eventfd_signal(irq->trigger);
+		eventfd_signal(irq->trigger);
 	mutex_unlock(&irq->trigger_lock);
 }
 
@@ -180,7 +180,7 @@ static irqreturn_t vfio_platform_irq_handler(int hwirq, void *dev_id)
 		trigger = irq->trigger;
 	spin_unlock_irqrestore(&irq->lock, flags);
 	if (trigger)
-		kvmarm_eventfd_signal(trigger);
+		eventfd_signal(trigger);
 	return IRQ_HANDLED;
 }
 
@@ -202,7 +202,7 @@ static void vfio_platform_irq_free_trigger(struct vfio_platform_irq *irq)
 		return;
 	/* The consumer lets the interrupt go, while it is still ours. */
 	if (irq->producing) {
-		kvmarm_irq_bypass_unregister_producer(&irq->producer);
+		irq_bypass_unregister_producer(&irq->producer);
 		irq->producing = false;
 	}
 	mutex_lock(&irq->trigger_lock);
@@ -265,7 +265,7 @@ static int vfio_platform_irq_bypass_register(struct vfio_platform_irq *irq,
 	memset(prod, 0, sizeof(*prod));
 	prod->stop = vfio_platform_irq_bypass_stop;
 	prod->start = vfio_platform_irq_bypass_start;
-	return kvmarm_irq_bypass_register_producer(prod, trigger, irq->hwirq);
+	return KVMARM_IRQ_BYPASS_REGISTER(prod, trigger, irq->hwirq);
 }
 
 static int vfio_platform_irq_set_trigger(struct vfio_platform_irq *irq,

@@ -1916,8 +1916,8 @@ static int vdpa_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	if (IS_ERR(cfg))
 		return PTR_ERR(cfg);
 
-	b = kvmarm_vdpa_alloc_device(struct vdpa_blk, vdpa, mdev->device,
-				     &vdpa_blk_config_ops, 1, 1, name, false);
+	b = vdpa_alloc_device(struct vdpa_blk, vdpa, mdev->device,
+			      &vdpa_blk_config_ops, 1, 1, name, false);
 	if (IS_ERR(b)) {
 		ret = PTR_ERR(b);
 		pr_err("%s: cannot allocate the device: %d\n", name, ret);
@@ -1972,11 +1972,11 @@ static int vdpa_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	/* virtio_vdpa's DMA: physical addresses, the CPU's caches. */
 	dev = &b->vdpa.dev;
 	dev->dma_mask = &dev->coherent_dma_mask;
-	kvmarm_dev_set_dma_coherent(dev);
+	KVMARM_DEV_SET_DMA_COHERENT(dev);
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
 	if (ret)
 		goto err;
-	kvmarm_vdpa_set_dma_dev(&b->vdpa, dev);
+	KVMARM_VDPA_DMA_DEV(&b->vdpa) = dev;
 	b->vdpa.mdev = mdev;
 
 	ret = _vdpa_register_device(&b->vdpa, b->nvqs);

@@ -123,7 +123,7 @@ int vhr_log_write(struct vhr_virtqueue *vq, const struct iovec *iov,
 		len -= l;
 	}
 	if (dev->log_ctx)
-		kvmarm_eventfd_signal(dev->log_ctx);
+		eventfd_signal(dev->log_ctx);
 	return 0;
 }
 
@@ -138,7 +138,7 @@ void vhr_log_used(struct vhr_virtqueue *vq, size_t off, size_t len)
 		vhr_vq_err(vq, "vring %u: cannot log the used ring\n",
 			   vq->index);
 	else if (vq->dev->log_ctx)
-		kvmarm_eventfd_signal(vq->dev->log_ctx);
+		eventfd_signal(vq->dev->log_ctx);
 }
 
 /* VHOST_SET_LOG_BASE: the owner's address of the bitmap. */

@@ -72,7 +72,7 @@ void vhr_vq_err(struct vhr_virtqueue *vq, const char *fmt, ...)
 	pr_debug("%pV", &vaf);
 	va_end(args);
 	if (vq->error_ctx)
-		kvmarm_eventfd_signal(vq->error_ctx);
+		eventfd_signal(vq->error_ctx);
 }
 
 /* Kick polling */
@@ -652,7 +652,7 @@ void vhr_signal(struct vhr_virtqueue *vq)
 	if (vhr_publish_used(vq))
 		return;
 	if (vq->call_ctx && vhr_should_notify(vq))
-		kvmarm_eventfd_signal(vq->call_ctx);
+		eventfd_signal(vq->call_ctx);
 }
 
 static int vhr_update_used_flags(struct vhr_virtqueue *vq)

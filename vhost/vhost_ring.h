@@ -51,7 +51,7 @@ struct vhr_work {
 
 /* The device's worker: a vhost_task, a thread of the owner process. */
 struct vhr_worker {
-	struct kvmarm_worker *task;
+	struct vhost_task *task;
 	struct llist_head works;
 	spinlock_t lock;		/* @killed against queueing */
 	bool killed;			/* the owner was killed: queue nothing */

@@ -8,6 +8,7 @@
 #include <linux/completion.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/vhost_task.h>
 #include <linux/slab.h>
 
 #include "vhost_ring.h"
@@ -51,7 +52,7 @@ static bool vhr_worker_queue(struct vhr_dev *dev, struct vhr_work *work)
 		llist_add(&work->node, &w->works);
 	spin_unlock_irqrestore(&w->lock, flags);
 	if (queued)
-		kvmarm_worker_wake(w->task);
+		vhost_task_wake(w->task);
 	else
 		clear_bit(VHR_WORK_QUEUED, &work->flags);
 out:
@@ -135,7 +136,7 @@ static void vhr_worker_kill(void *data)
  */
 int vhr_worker_create(struct vhr_dev *dev)
 {
-	struct kvmarm_worker *task;
+	struct vhost_task *task;
 	struct vhr_worker *w;
 	char name[TASK_COMM_LEN];
 	int ret;
@@ -146,9 +147,10 @@ int vhr_worker_create(struct vhr_dev *dev)
 	init_llist_head(&w->works);
 	spin_lock_init(&w->lock);
 	snprintf(name, sizeof(name), "%s-%d", dev->name, current->pid);
-	task = kvmarm_worker_create(vhr_worker_fn, vhr_worker_kill, w, name);
-	if (IS_ERR(task)) {
-		ret = PTR_ERR(task);
+	task = vhost_task_create(vhr_worker_fn, vhr_worker_kill, w, name);
+	if (IS_ERR_OR_NULL(task)) {
+		/* NULL: 6.11 and early 6.12 on any failure. */
+		ret = task ? PTR_ERR(task) : -ENOMEM;
 		pr_err_ratelimited("%s: cannot create the worker thread: %d\n",
 				   dev->name, ret);
 		kfree(w);
@@ -156,7 +158,7 @@ int vhr_worker_create(struct vhr_dev *dev)
 	}
 	w->task = task;
 	rcu_assign_pointer(dev->worker, w);
-	kvmarm_worker_start(task);
+	vhost_task_start(task);
 	return 0;
 }
 
@@ -175,7 +177,7 @@ void vhr_worker_free(struct vhr_dev *dev)
 	/* No waker may still be using the task (vhr_worker_queue()). */
 	RCU_INIT_POINTER(dev->worker, NULL);
 	synchronize_rcu();
-	kvmarm_worker_stop(w->task);
+	vhost_task_stop(w->task);
 	kfree(w);
 }
 

@@ -158,14 +158,14 @@ static bool vblk_rw(struct vblk_req *req, struct file *file, u64 sector,
 		.ki_pos = sector * VBLK_SECTOR,
 		/* Sectors are addressed: an O_APPEND backend must not append. */
 		.ki_flags = (iocb_flags(file) & ~IOCB_APPEND) |
-			    KVMARM_IOCB_ALLOC_CACHE |
+			    IOCB_ALLOC_CACHE |
 			    (write ? IOCB_WRITE : 0) |
 			    (write && req->write_through ? IOCB_DSYNC : 0),
 		.ki_complete = vblk_aio_complete,
 		.ki_ioprio = get_current_ioprio(),
 	};
 	if (write)
-		ret = kvmarm_iocb_iter_write(file, &req->iocb, &req->iter);
+		ret = vfs_iocb_iter_write(file, &req->iocb, &req->iter);
 	else
 		ret = vfs_iocb_iter_read(file, &req->iocb, &req->iter);
 	if (ret == -EIOCBQUEUED)
@@ -219,7 +219,7 @@ static int vblk_discard_bdev(struct file *file, loff_t off, loff_t len,
 {
 	struct address_space *mapping = file->f_mapping;
 	struct block_device *bdev = I_BDEV(mapping->host);
-	bool claim = !kvmarm_bdev_file_excl(file);
+	bool claim = !KVMARM_BDEV_FILE_EXCL(file);
 	int ret;
 
 	if (!bdev_max_discard_sectors(bdev))
@@ -232,7 +232,7 @@ static int vblk_discard_bdev(struct file *file, loff_t off, loff_t len,
 	 */
 	filemap_invalidate_lock(mapping);
 	if (claim) {
-		ret = kvmarm_bd_prepare_to_claim(bdev, holder);
+		ret = bd_prepare_to_claim(bdev, holder, NULL);
 		if (ret) {
 			filemap_invalidate_unlock(mapping);
 			pr_err_ratelimited("%pg is held by another user: no discard\n",
