@@ -19,11 +19,11 @@
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
+#include <linux/vblk_core.h>
 #include <linux/virtio_blk.h>
 #include <linux/workqueue.h>
 
 #include "kvmarm_compat.h"
-#include "vblk_core.h"
 
 /* Runs the requests that block; see vblk_slow_work(). */
 static struct workqueue_struct *vblk_wq;

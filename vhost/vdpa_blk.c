@@ -39,6 +39,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/vblk_core.h>
 #include <linux/vdpa.h>
 #include <linux/vhost_iotlb.h>
 #include <linux/virtio_blk.h>
@@ -50,7 +51,6 @@
 #include <uapi/linux/vdpa.h>
 
 #include "kvmarm_compat.h"
-#include "vblk_core.h"
 
 #if !IS_ENABLED(CONFIG_VHOST_IOTLB) || !IS_ENABLED(CONFIG_CONFIGFS_FS)
 #error "vdpa-blk needs CONFIG_VHOST_IOTLB and CONFIG_CONFIGFS_FS"

@@ -20,11 +20,11 @@
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/slab.h>
+#include <linux/vblk_core.h>
 #include <linux/virtio_blk.h>
 #include <linux/vhost_blk.h>
 
 #include "kvmarm_compat.h"
-#include "vblk_core.h"
 #include "vhost_ring.h"
 
 #define VHOST_BLK_MAX_VQS	16

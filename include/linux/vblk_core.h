@@ -10,8 +10,8 @@
  * flush of files, discard and write-zeroes on a workqueue.  It answers
  * with a virtio-blk status; the front-end writes it and returns the buffer.
  */
-#ifndef VBLK_CORE_H
-#define VBLK_CORE_H
+#ifndef _LINUX_VBLK_CORE_H
+#define _LINUX_VBLK_CORE_H
 
 #include <linux/cgroup.h>
 #include <linux/fs.h>
@@ -132,4 +132,4 @@ u64 vblk_capacity(struct file *file);
 u32 vblk_block_size(struct file *file);
 int vblk_check_backing(struct file *file, const char *what);
 
-#endif /* VBLK_CORE_H */
+#endif /* _LINUX_VBLK_CORE_H */
