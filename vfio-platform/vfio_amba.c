@@ -37,33 +37,10 @@ static int vfio_amba_get_irq(struct vfio_platform_device *vdev,
 	return adev->irq[i];
 }
 
-/* A device behind an IOMMU: its own VFIO group, or iommufd. */
-static const struct vfio_device_ops vfio_amba_physical_ops = {
-	.name		= "vfio-amba",
-	.release	= vfio_platform_release,
-	.open_device	= vfio_platform_open_device,
-	.close_device	= vfio_platform_close_device,
-	.ioctl		= vfio_platform_ioctl,
-	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
-	.read		= vfio_platform_read,
-	.write		= vfio_platform_write,
-	.mmap		= vfio_platform_mmap,
-	KVMARM_VFIO_IOMMUFD_OPS(physical)
-};
-
-/* A DMA-less device without an IOMMU: an emulated-IOMMU group. */
-static const struct vfio_device_ops vfio_amba_emulated_ops = {
-	.name		= "vfio-amba",
-	.release	= vfio_platform_release,
-	.open_device	= vfio_platform_open_device,
-	.close_device	= vfio_platform_close_device,
-	.ioctl		= vfio_platform_ioctl,
-	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
-	.read		= vfio_platform_read,
-	.write		= vfio_platform_write,
-	.mmap		= vfio_platform_mmap,
-	KVMARM_VFIO_IOMMUFD_OPS(emulated)
-};
+static const struct vfio_device_ops vfio_amba_physical_ops =
+	VFIO_PLATFORM_DEVICE_OPS("vfio-amba", physical);
+static const struct vfio_device_ops vfio_amba_emulated_ops =
+	VFIO_PLATFORM_DEVICE_OPS("vfio-amba", emulated);
 
 /*
  * The AMBA bus enables runtime PM around probe and disables it after

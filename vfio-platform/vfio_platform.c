@@ -42,33 +42,10 @@ static int vfio_plat_get_irq(struct vfio_platform_device *vdev,
 	return platform_get_irq_optional(pdev, i);
 }
 
-/* A device behind an IOMMU: its own VFIO group, or iommufd. */
-static const struct vfio_device_ops vfio_plat_physical_ops = {
-	.name		= "vfio-platform",
-	.release	= vfio_platform_release,
-	.open_device	= vfio_platform_open_device,
-	.close_device	= vfio_platform_close_device,
-	.ioctl		= vfio_platform_ioctl,
-	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
-	.read		= vfio_platform_read,
-	.write		= vfio_platform_write,
-	.mmap		= vfio_platform_mmap,
-	KVMARM_VFIO_IOMMUFD_OPS(physical)
-};
-
-/* A DMA-less device without an IOMMU: an emulated-IOMMU group. */
-static const struct vfio_device_ops vfio_plat_emulated_ops = {
-	.name		= "vfio-platform",
-	.release	= vfio_platform_release,
-	.open_device	= vfio_platform_open_device,
-	.close_device	= vfio_platform_close_device,
-	.ioctl		= vfio_platform_ioctl,
-	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)
-	.read		= vfio_platform_read,
-	.write		= vfio_platform_write,
-	.mmap		= vfio_platform_mmap,
-	KVMARM_VFIO_IOMMUFD_OPS(emulated)
-};
+static const struct vfio_device_ops vfio_plat_physical_ops =
+	VFIO_PLATFORM_DEVICE_OPS("vfio-platform", physical);
+static const struct vfio_device_ops vfio_plat_emulated_ops =
+	VFIO_PLATFORM_DEVICE_OPS("vfio-platform", emulated);
 
 static int vfio_plat_probe(struct platform_device *pdev)
 {

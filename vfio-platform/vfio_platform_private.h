@@ -126,6 +126,25 @@ ssize_t vfio_platform_write(struct vfio_device *core, const char __user *buf,
 			    size_t count, loff_t *ppos);
 int vfio_platform_mmap(struct vfio_device *core, struct vm_area_struct *vma);
 
+/*
+ * A front-end's vfio_device_ops for a device that vfio_platform_admit()
+ * admitted: @kind is physical for a device behind an IOMMU (its own VFIO
+ * group, or iommufd), emulated for a DMA-less one without an IOMMU (an
+ * emulated-IOMMU group).
+ */
+#define VFIO_PLATFORM_DEVICE_OPS(drv_name, kind) {			\
+	.name		= drv_name,					\
+	.release	= vfio_platform_release,			\
+	.open_device	= vfio_platform_open_device,			\
+	.close_device	= vfio_platform_close_device,			\
+	.ioctl		= vfio_platform_ioctl,				\
+	KVMARM_REGION_INFO_OP(vfio_platform_get_region_info_caps)	\
+	.read		= vfio_platform_read,				\
+	.write		= vfio_platform_write,				\
+	.mmap		= vfio_platform_mmap,				\
+	KVMARM_VFIO_IOMMUFD_OPS(kind)					\
+}
+
 /* vfio_platform_irq.c */
 int vfio_platform_irq_init(struct vfio_platform_device *vdev);
 void vfio_platform_irq_cleanup(struct vfio_platform_device *vdev);

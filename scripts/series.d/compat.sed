@@ -5,8 +5,8 @@
 /^#include "kvmarm_compat.h"$/d
 s/\<KVMARM_PLATFORM_REMOVE(\([A-Za-z0-9_]*\))/.remove = \1/g
 /^[[:space:]]*KVMARM_VFIO_RELEASE_FREE(.*);$/d
-/^[[:space:]]*KVMARM_REGION_INFO_OP(.*)$/d
-s/^\([[:space:]]*\)KVMARM_VFIO_IOMMUFD_OPS(\([a-z]*\))$/\1.bind_iommufd\t= vfio_iommufd_\2_bind,\n\1.unbind_iommufd\t= vfio_iommufd_\2_unbind,\n\1.attach_ioas\t= vfio_iommufd_\2_attach_ioas,\n\1.detach_ioas\t= vfio_iommufd_\2_detach_ioas,/
+/^[[:space:]]*KVMARM_REGION_INFO_OP(.*)[[:space:]\\]*$/d
+s/^\([[:space:]]*\)KVMARM_VFIO_IOMMUFD_OPS(\([a-z]*\))[[:space:]]*\\$/\1.bind_iommufd\t= vfio_iommufd_##\2##_bind,\t\t\t\\\n\1.unbind_iommufd\t= vfio_iommufd_##\2##_unbind,\t\t\\\n\1.attach_ioas\t= vfio_iommufd_##\2##_attach_ioas,\t\t\\\n\1.detach_ioas\t= vfio_iommufd_##\2##_detach_ioas,\t\t\\/
 s/^\([[:space:]]*\)return KVMARM_IRQ_BYPASS_REGISTER(\([a-z>-]*\), \([a-z>-]*\), \([a-z>-]*\));$/\1\2->token = \3;\n\1\2->irq = \4;\n\1return irq_bypass_register_producer(\2);/
 s/\<KVMARM_VFIO_ZAP_MAPPINGS(&\([A-Za-z0-9_>.-]*\));/unmap_mapping_range(\1.inode->i_mapping, 0, 0, true);/g
 s/\<KVMARM_VFIO_CAN_ZAP\>/true/g
