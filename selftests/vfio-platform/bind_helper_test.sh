@@ -3,39 +3,33 @@
 #
 # bind_helper_test - scripts/vfio-platform-bind on a real kernel: hand the
 # PL031 to vfio-amba and back, refuse an absent device, a DMA-capable
-# device without an IOMMU and an unbind while the group is open.  TAP.
+# device without an IOMMU and an unbind while the group is open.  KTAP
+# output (../lib/ktap_helpers.sh).
 
 B=vfio-platform-bind
 RTC=9010000.pl031
 VIRTIO=a000000.virtio_mmio
 OUT=/tmp/bind-helper.out
 
-n=0
-pass=0
-fail=0
+. "$(dirname "$0")/../lib/ktap_helpers.sh"
 check() {	# description, then the command
 	_d=$1
 	shift
-	n=$((n + 1))
 	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok $n $_d"
+		ktap_test_pass "$_d"
 	else
-		fail=$((fail + 1))
-		echo "not ok $n $_d"
+		ktap_test_fail "$_d"
 		sed 's/^/# /' "$OUT"
 	fi
 }
 driver_of() { d=$(readlink "/sys/bus/$1/devices/$2/driver" 2>/dev/null); echo "${d##*/}"; }
 run() { "$B" "$@" >"$OUT" 2>&1; }
 
-echo "TAP version 13"
-echo "1..8"
+ktap_print_header
 if ! command -v "$B" >/dev/null || [ ! -e "/sys/bus/amba/devices/$RTC" ]; then
-	echo "ok 1 # SKIP $B or $RTC missing"
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
-	exit 4
+	ktap_skip_all "$B or $RTC missing"
 fi
+ktap_set_plan 8
 host=$(driver_of amba "$RTC")
 
 check "bind $RTC" run bind "$RTC"
@@ -57,12 +51,10 @@ if [ -e "/sys/bus/platform/devices/$VIRTIO" ] &&
 	check "a DMA-capable device without IOMMU is refused with advice" \
 		sh -c "! $B bind $VIRTIO >$OUT 2>&1 && grep -q dma_less $OUT"
 else
-	n=$((n + 1))
-	echo "ok $n # SKIP no free virtio-mmio transport"
+	ktap_test_skip "no free virtio-mmio transport"
 fi
 check "nothing left: driver_override cleared" \
 	sh -c "[ \"\$(cat /sys/bus/amba/devices/$RTC/driver_override)\" = '(null)' ] ||
 	       [ -z \"\$(cat /sys/bus/amba/devices/$RTC/driver_override)\" ]"
 
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ "$fail" = 0 ]
+ktap_finished

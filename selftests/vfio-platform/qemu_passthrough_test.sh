@@ -9,8 +9,8 @@
 # (/run/nested-releases: Debian 12's 7.2 and Debian 13's 10.0).  In the
 # second-level guest the stock rtc-pl031 driver binds, reads the time and
 # takes an alarm interrupt.  Where QEMU's trace shows the interrupt wired
-# as an irqfd with a resamplefd, QEMU must never handle it itself.  TAP
-# output, kselftest style.
+# as an irqfd with a resamplefd, QEMU must never handle it itself.  KTAP
+# output (../lib/ktap_helpers.sh).
 
 BUS=amba
 DEV=9010000.pl031
@@ -18,54 +18,30 @@ SYSDEV=/sys/bus/$BUS/devices/$DEV
 L2=${L2_DIR:-/l2}
 TIMEOUT=${L2_TIMEOUT:-150}
 
-n=0
-pass=0
-fail=0
-skip=0
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $*"; }
-check() {	# description, then the command
-	_desc=$1
-	shift
-	if "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
-}
-skip_() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n # SKIP $*"; }
-finish() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-	[ "$fail" = 0 ]
-	exit $?
-}
+. "$(dirname "$0")/../lib/ktap_helpers.sh"
 driver_of() { d=$(readlink "$SYSDEV/driver" 2>/dev/null); echo "${d##*/}"; }
 
 RELEASES=/run/nested-releases
-echo "TAP version 13"
+ktap_print_header
 for need in "$RELEASES" /dev/kvm "$L2/vmlinuz" "$L2/initrd.cpio.gz" "$SYSDEV"; do
-	if [ ! -e "$need" ]; then
-		echo "ok 1 # SKIP $need missing"
-		skip=1
-		echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
-		exit 4
-	fi
+	[ -e "$need" ] || ktap_skip_all "$need missing"
 done
 # On a host with 16 KiB pages the emulated machine starts no Linux guest
 # under KVM at all (its vCPU never exits, whatever the guest's page size,
 # QEMU release or transparent huge pages), while the small guests of
 # passthrough_test run there.  Say so instead of timing out.
 page_kb=$(awk '/^KernelPageSize:/ { print $2; exit }' /proc/self/smaps)
-if [ "${page_kb:-4}" != 4 ]; then
-	echo "ok 1 # SKIP the emulated host runs no Linux guest under KVM with $page_kb KiB pages"
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
-	exit 4
-fi
+[ "${page_kb:-4}" = 4 ] ||
+	ktap_skip_all "the emulated host runs no Linux guest under KVM with $page_kb KiB pages"
 nrel=$(wc -l <"$RELEASES")
-echo "1..$((2 + 5 * nrel))"
+ktap_set_plan $((2 + 5 * nrel))
 
 # 1. Hand the RTC to vfio-amba.
 host=$(driver_of)
 [ -z "$host" ] || echo "$DEV" >"/sys/bus/$BUS/drivers/$host/unbind"
 echo vfio-amba >"$SYSDEV/driver_override"
 echo "$DEV" >"/sys/bus/$BUS/drivers_probe"
-check "RTC bound to vfio-amba (was ${host:-unbound})" [ "$(driver_of)" = vfio-amba ]
+ktap_test_result "RTC bound to vfio-amba (was ${host:-unbound})" [ "$(driver_of)" = vfio-amba ]
 
 # 2-6, with the QEMU of one Debian release.
 run_guest() {	# release version
@@ -95,11 +71,11 @@ run_guest() {	# release version
 	host_now=$(($(date +%s) + rtc_offset))
 	sed 's/^/# L2: /' "$WORK/console.log" | grep -v '^# L2: $'
 	echo "# second-level guest ran $((host_now - rtc_offset - start)) s (exit $rc)"
-	check "$qv: second-level guest booted and powered off" \
+	ktap_test_result "$qv: second-level guest booted and powered off" \
 		grep -q '^L2-IRQS' "$WORK/console.log"
 
 	# 3. The stock driver owns the passed-through RTC in the guest.
-	check "$qv: rtc-pl031 drives the passed-through RTC in the guest" \
+	ktap_test_result "$qv: rtc-pl031 drives the passed-through RTC in the guest" \
 		grep -q '^L2-RTC rtc[0-9]* c000000\.[a-z0-9]* driver=rtc-pl031' \
 		"$WORK/console.log"
 
@@ -112,11 +88,11 @@ run_guest() {	# release version
 		echo "# guest RTC $l2time, host RTC $host_now (difference ${d} s, boot included)"
 		[ "$d" -le "$TIMEOUT" ]
 }
-check "$qv: guest reads the host's time through the RTC" ok_time
+ktap_test_result "$qv: guest reads the host's time through the RTC" ok_time
 
 # 5. The alarm interrupt arrives in the guest.
 irqs=$(sed -n 's/^L2-IRQS \([0-9]*\).*/\1/p' "$WORK/console.log" | tr -d '\r')
-check "$qv: alarm interrupt delivered to the guest (${irqs:-0} in /proc/interrupts)" \
+ktap_test_result "$qv: alarm interrupt delivered to the guest (${irqs:-0} in /proc/interrupts)" \
 	[ "${irqs:-0}" -ge 1 ]
 
 # 6. QEMU used the in-kernel path: irqfd + resamplefd, no userspace IRQ.
@@ -131,11 +107,11 @@ irqfd=$(grep -c 'vfio_platform_start_level_irqfd_injection' "$WORK/qemu.log")
 user=$(grep -c 'vfio_platform_intp_interrupt' "$WORK/qemu.log")
 eoi=$(grep -c 'vfio_platform_eoi' "$WORK/qemu.log")
 if [ "$irqfd" -gt 0 ]; then
-	check "$qv injected through irqfd+resamplefd and handled no interrupt itself ($user)" \
+	ktap_test_result "$qv injected through irqfd+resamplefd and handled no interrupt itself ($user)" \
 		[ "$user" = 0 ] && [ "$eoi" = 0 ]
 else
 	echo "# $qv did not set up irqfd for the GICv3 (no GSI mapping): it injected $user interrupt(s) from userspace and unmasked $eoi by ioctl"
-	skip_ "$qv: its GICv3 model cannot use irqfd"
+	ktap_test_skip "$qv: its GICv3 model cannot use irqfd"
 fi
 
 }
@@ -150,6 +126,6 @@ exec 3<&-
 echo "$DEV" >"/sys/bus/$BUS/drivers/vfio-amba/unbind"
 echo >"$SYSDEV/driver_override"
 echo "$DEV" >"/sys/bus/$BUS/drivers_probe"
-check "RTC back with ${host:-no driver}" [ "$(driver_of)" = "$host" ]
+ktap_test_result "RTC back with ${host:-no driver}" [ "$(driver_of)" = "$host" ]
 
-finish
+ktap_finished

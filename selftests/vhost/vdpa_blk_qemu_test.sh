@@ -10,7 +10,7 @@
 # and libvirt's <disk type='vhostvdpa'> (libvirtd started here).  Each
 # guest writes random data and a file system (scripts/l2-init, disk mode);
 # after it is gone the host finds both in the backing, byte for byte.
-# TAP output, kselftest style.
+# KTAP output (../lib/ktap_helpers.sh).
 
 CFG=/sys/kernel/config/kvmarm-blk
 BUS=/sys/bus/vdpa
@@ -19,49 +19,27 @@ TIMEOUT=${L2_TIMEOUT:-150}
 WORK=/tmp/vdpa-blk-qemu
 NAME=vblk-qemu
 
-n=0
-pass=0
-fail=0
-skip=0
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $*"; }
-check() {	# description, then the command
-	_desc=$1
-	shift
-	if "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
-}
-skip_() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n # SKIP $*"; }
-finish() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-	[ "$fail" = 0 ]
-	exit $?
-}
-skip_all() {
-	echo "1..1"
-	echo "ok 1 # SKIP $*"
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
-	exit 4
-}
+. "$(dirname "$0")/../lib/ktap_helpers.sh"
 
-echo "TAP version 13"
-[ -d "$BUS" ] || skip_all "this kernel has no vDPA bus (CONFIG_VDPA)"
-[ -d "$CFG" ] || skip_all "vdpa_blk is not loaded"
-[ -d "$BUS/drivers/vhost_vdpa" ] || skip_all "vhost_vdpa is not loaded"
+ktap_print_header
+[ -d "$BUS" ] || ktap_skip_all "this kernel has no vDPA bus (CONFIG_VDPA)"
+[ -d "$CFG" ] || ktap_skip_all "vdpa_blk is not loaded"
+[ -d "$BUS/drivers/vhost_vdpa" ] || ktap_skip_all "vhost_vdpa is not loaded"
 for need in /dev/kvm "$L2/vmlinuz" "$L2/initrd.cpio.gz"; do
-	[ -e "$need" ] || skip_all "$need missing"
+	[ -e "$need" ] || ktap_skip_all "$need missing"
 done
 # See qemu_passthrough_test.sh: no Linux guest runs under KVM on the
 # emulated host with 16 KiB pages.
 page_kb=$(awk '/^KernelPageSize:/ { print $2; exit }' /proc/self/smaps)
 [ "${page_kb:-4}" = 4 ] ||
-	skip_all "the emulated host runs no Linux guest under KVM with $page_kb KiB pages"
+	ktap_skip_all "the emulated host runs no Linux guest under KVM with $page_kb KiB pages"
 # The newest QEMU the host has; vhost-vdpa-device-pci came with 8.0.
 rel=$(tail -n 1 /run/nested-releases 2>/dev/null)
 export KVMARM_QEMU=${rel%% *}
 qv="QEMU $(echo "${rel#* }" | cut -d' ' -f1) (Debian $KVMARM_QEMU)"
 qemu-system-aarch64 -device help 2>/dev/null | grep -q vhost-vdpa-device-pci ||
-	skip_all "$qv has no vhost-vdpa-device-pci"
-echo "1..14"
+	ktap_skip_all "$qv has no vhost-vdpa-device-pci"
+ktap_set_plan 14
 
 rm -rf "$WORK"
 mkdir -p "$WORK/mnt"
@@ -76,7 +54,7 @@ vdev=
 for v in "$BUS/devices/$NAME"/vhost-vdpa-*; do
 	[ -e "$v" ] && vdev=/dev/${v##*/}
 done
-check "$NAME is $vdev on vhost_vdpa" [ -c "$vdev" ]
+ktap_test_result "$NAME is $vdev on vhost_vdpa" [ -c "$vdev" ]
 # vhost-vdpa pins the guest's RAM against RLIMIT_MEMLOCK.
 ulimit -l unlimited
 
@@ -86,7 +64,7 @@ check_guest() {	# log label
 	md5=$(sed -n 's/^L2-MD5 \([0-9a-f]*\).*/\1/p' "$log" | tr -d '\r')
 	back=$(sed -n 's/^L2-READBACK \([0-9a-f]*\).*/\1/p' "$log" | tr -d '\r')
 	fs=$(sed -n 's/^L2-FS \([0-9a-f]*\).*/\1/p' "$log" | tr -d '\r')
-	check "$2: the guest read back what it wrote ($md5)" \
+	ktap_test_result "$2: the guest read back what it wrote ($md5)" \
 		[ -n "$md5" -a "$md5" = "$back" -a "$md5" = "$fs" ]
 	host=$(dd if="$WORK/disk.img" bs=64k skip=768 count=64 2>/dev/null |
 		md5sum | cut -d' ' -f1)
@@ -95,7 +73,7 @@ check_guest() {	# log label
 		file=$(md5sum <"$WORK/mnt/p" | cut -d' ' -f1)
 		umount "$WORK/mnt"
 	fi
-	check "$2: the data and the guest's file system are in the backing" \
+	ktap_test_result "$2: the data and the guest's file system are in the backing" \
 		[ -n "$md5" -a "$host" = "$md5" -a "$file" = "$md5" ]
 	# The next run starts from zeroes.
 	dd if=/dev/zero of="$WORK/disk.img" bs=1M count=64 conv=notrunc 2>/dev/null
@@ -114,9 +92,9 @@ run_qemu() {	# label, then QEMU arguments
 		"$@" </dev/null >"$log" 2>&1
 	rc=$?
 	sed 's/^/# L2: /' "$log" | grep -v '^# L2: $' | tail -n 20
-	check "$label: the guest ran and powered off (exit $rc)" \
+	ktap_test_result "$label: the guest ran and powered off (exit $rc)" \
 		grep -q '^L2-DONE' "$log"
-	check "$label: the guest saw the 131072-sector disk" \
+	ktap_test_result "$label: the guest saw the 131072-sector disk" \
 		grep -q '^L2-DISK vda 131072 sectors' "$log"
 	check_guest "$log" "$label"
 }
@@ -184,7 +162,7 @@ run_libvirt() {
 	virsh -c qemu:///system start vdpa-blk-test >>"$WORK/virsh.log" 2>&1
 	rc=$?
 	sed 's/^/# virsh: /' "$WORK/virsh.log"
-	check "$label: virsh start (exit $rc)" [ "$rc" = 0 ]
+	ktap_test_result "$label: virsh start (exit $rc)" [ "$rc" = 0 ]
 	[ "$rc" = 0 ] || sed 's/^/# libvirtd: /' /nested/*/var/log/libvirt/qemu/vdpa-blk-test.log 2>/dev/null | tail -n 20
 	for i in $(seq "$TIMEOUT"); do
 		[ "$rc" = 0 ] || break
@@ -193,7 +171,7 @@ run_libvirt() {
 		sleep 1
 	done
 	sed 's/^/# L2: /' "$log" 2>/dev/null | grep -v '^# L2: $' | tail -n 20
-	check "$label: the guest ran and powered off" grep -q '^L2-DONE' "$log"
+	ktap_test_result "$label: the guest ran and powered off" grep -q '^L2-DONE' "$log"
 	check_guest "$log" "$label"
 	virsh -c qemu:///system destroy vdpa-blk-test >/dev/null 2>&1
 	virsh -c qemu:///system undefine vdpa-blk-test >/dev/null 2>&1
@@ -203,13 +181,13 @@ run_libvirt() {
 if command -v libvirtd >/dev/null && command -v virsh >/dev/null; then
 	run_libvirt
 else
-	for i in 1 2 3 4; do skip_ "libvirt is not installed"; done
+	for i in 1 2 3 4; do ktap_test_skip "libvirt is not installed"; done
 fi
 
 # 14. The device goes away cleanly.
 vdpa dev del "$NAME"
 rmdir "$CFG/$NAME"
 echo 1 >"$BUS/drivers_autoprobe"
-check "$NAME deleted, $vdev gone" [ ! -e "$vdev" ]
+ktap_test_result "$NAME deleted, $vdev gone" [ ! -e "$vdev" ]
 rm -rf "$WORK"
-finish
+ktap_finished

@@ -9,42 +9,22 @@
 # errors, data written through the device byte for byte in the backing
 # (file and block device), flush, discard, a file system, read-only
 # devices, several queues, deletion while I/O is in flight and module
-# unload.  TAP output, kselftest style.
+# unload.  KTAP output (../lib/ktap_helpers.sh).
 
 CFG=/sys/kernel/config/kvmarm-blk
 BUS=/sys/bus/vdpa
 WORK=/tmp/vdpa-blk-test
 
-n=0
-pass=0
-fail=0
-skip=0
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $*"; }
-check() {	# description, then the command
-	_desc=$1
-	shift
-	if "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
-}
-fails() { ! "$@" 2>/dev/null; }
-finish() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-	[ "$fail" = 0 ]
-	exit $?
-}
-skip_all() {
-	echo "1..1"
-	echo "ok 1 # SKIP $*"
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
-	exit 4
-}
+. "$(dirname "$0")/../lib/ktap_helpers.sh"
 
-echo "TAP version 13"
-[ -d "$BUS" ] || skip_all "this kernel has no vDPA bus (CONFIG_VDPA)"
-[ -d "$CFG" ] || skip_all "vdpa_blk is not loaded"
-[ -d "$BUS/drivers/virtio_vdpa" ] || skip_all "virtio_vdpa is not loaded"
-command -v vdpa >/dev/null || skip_all "iproute2's vdpa is not installed"
-echo "1..27"
+fails() { ! "$@" 2>/dev/null; }
+
+ktap_print_header
+[ -d "$BUS" ] || ktap_skip_all "this kernel has no vDPA bus (CONFIG_VDPA)"
+[ -d "$CFG" ] || ktap_skip_all "vdpa_blk is not loaded"
+[ -d "$BUS/drivers/virtio_vdpa" ] || ktap_skip_all "virtio_vdpa is not loaded"
+command -v vdpa >/dev/null || ktap_skip_all "iproute2's vdpa is not installed"
+ktap_set_plan 27
 
 # Kernel reports from here on are this test's.
 dmesg_start=$(dmesg | wc -l)
@@ -73,34 +53,34 @@ del() { vdpa dev del "$1"; }
 sectors() { cat "/sys/block/${1#/dev/}/size"; }
 
 # 1. The management device.
-check "vdpa mgmtdev show lists kvmarm-blk" \
+ktap_test_result "vdpa mgmtdev show lists kvmarm-blk" \
 	sh -c 'vdpa mgmtdev show | grep -q "^kvmarm-blk:"'
 
 # 2-6. Settings that cannot make a device.
-check "dev add without settings fails" fails vdpa dev add name nocfg mgmtdev kvmarm-blk
+ktap_test_result "dev add without settings fails" fails vdpa dev add name nocfg mgmtdev kvmarm-blk
 mkdir "$CFG/blk0"
-check "dev add without a backing fails" fails vdpa dev add name blk0 mgmtdev kvmarm-blk
-check "a backing that does not exist is refused" \
+ktap_test_result "dev add without a backing fails" fails vdpa dev add name blk0 mgmtdev kvmarm-blk
+ktap_test_result "a backing that does not exist is refused" \
 	fails sh -c "echo $WORK/missing >$CFG/blk0/backing"
-check "a directory as backing is refused" \
+ktap_test_result "a directory as backing is refused" \
 	fails sh -c "echo $WORK >$CFG/blk0/backing"
 bad_queues() {
 	! echo 0 >"$CFG/blk0/num_queues" 2>/dev/null &&
 		! echo 17 >"$CFG/blk0/num_queues" 2>/dev/null
 }
-check "num_queues 0 and 17 are refused" bad_queues
+ktap_test_result "num_queues 0 and 17 are refused" bad_queues
 
 # 7-8. A 64 MiB file on tmpfs.
 dd if=/dev/zero of="$WORK/file.img" bs=1M count=64 2>/dev/null
 echo "$WORK/file.img" >"$CFG/blk0/backing"
-check "the backing is shown" [ "$(cat "$CFG/blk0/backing")" = "$WORK/file.img" ]
+ktap_test_result "the backing is shown" [ "$(cat "$CFG/blk0/backing")" = "$WORK/file.img" ]
 add blk0
 disk=$(disk_of blk0)
-check "blk0 is $disk on virtio_vdpa, 131072 sectors" \
+ktap_test_result "blk0 is $disk on virtio_vdpa, 131072 sectors" \
 	[ -n "$disk" -a "$(sectors "$disk")" = 131072 ]
 
 # 9. Settings of a device that exists stay.
-check "settings in use cannot change (EBUSY)" \
+ktap_test_result "settings in use cannot change (EBUSY)" \
 	fails sh -c "echo 1 >$CFG/blk0/read_only"
 
 # 10-12. Data, byte for byte, in the backing.
@@ -109,23 +89,23 @@ dd if="$WORK/pattern" of="$WORK/pattern.9" bs=512 count=9 2>/dev/null
 dd if="$WORK/pattern" of="$WORK/pattern.tail" bs=1M skip=1 count=7 2>/dev/null
 dd if="$WORK/pattern" of="$disk" bs=64k seek=256 conv=fsync 2>/dev/null
 echo 3 >/proc/sys/vm/drop_caches
-check "8 MiB written read back through the device" \
+ktap_test_result "8 MiB written read back through the device" \
 	sh -c "dd if=$disk bs=64k skip=256 count=128 2>/dev/null | cmp -s - $WORK/pattern"
-check "and they are in the backing at 16 MiB" \
+ktap_test_result "and they are in the backing at 16 MiB" \
 	sh -c "dd if=$WORK/file.img bs=64k skip=256 count=128 2>/dev/null | cmp -s - $WORK/pattern"
 dd if="$WORK/pattern" of="$disk" bs=512 seek=7 count=9 conv=fsync 2>/dev/null
-check "unaligned sectors (7..15) land where they belong" \
+ktap_test_result "unaligned sectors (7..15) land where they belong" \
 	sh -c "dd if=$WORK/file.img bs=512 skip=7 count=9 2>/dev/null | cmp -s - $WORK/pattern.9"
 
 # 13. Discard punches a hole: the range reads as zeroes.
 blkdiscard -o $((16 << 20)) -l $((1 << 20)) "$disk" 2>/dev/null
-check "discard of 1 MiB at 16 MiB zeroes the backing there" \
+ktap_test_result "discard of 1 MiB at 16 MiB zeroes the backing there" \
 	[ "$(dd if="$WORK/file.img" bs=1M skip=16 count=1 2>/dev/null | tr -d '\0' | wc -c)" = 0 ]
 
 # 14. Deletion: the disk goes away.
 del blk0
-check "dev del blk0 removes $disk" [ ! -e "$disk" -a ! -e "$BUS/devices/blk0" ]
-check "the data stays in the backing after deletion" \
+ktap_test_result "dev del blk0 removes $disk" [ ! -e "$disk" -a ! -e "$BUS/devices/blk0" ]
+ktap_test_result "the data stays in the backing after deletion" \
 	sh -c "dd if=$WORK/file.img bs=1M skip=17 count=7 2>/dev/null | cmp -s - $WORK/pattern.tail"
 
 # 16-19. A block device (loop on tmpfs) with a file system, four queues.
@@ -140,15 +120,15 @@ disk=$(disk_of blk1)
 nq=$(ls -d /sys/block/"${disk#/dev/}"/mq/* 2>/dev/null | wc -l)
 cpus=$(grep -c ^processor /proc/cpuinfo)
 want=$((cpus < 4 ? cpus : 4))
-check "blk1 on $loop has $want queues (4 offered, $cpus CPUs)" [ "$nq" = "$want" ]
+ktap_test_result "blk1 on $loop has $want queues (4 offered, $cpus CPUs)" [ "$nq" = "$want" ]
 mkdir -p "$WORK/mnt"
-check "a file system is made and mounted on $disk" \
+ktap_test_result "a file system is made and mounted on $disk" \
 	sh -c "mke2fs -q $disk >/dev/null 2>&1 && mount -t ext2 $disk $WORK/mnt"
 cp "$WORK/pattern" "$WORK/mnt/pattern"
 umount "$WORK/mnt"
 echo 3 >/proc/sys/vm/drop_caches
 mount -t ext2 "$disk" "$WORK/mnt"
-check "a file in it survives umount and mount" cmp -s "$WORK/mnt/pattern" "$WORK/pattern"
+ktap_test_result "a file in it survives umount and mount" cmp -s "$WORK/mnt/pattern" "$WORK/pattern"
 umount "$WORK/mnt"
 del blk1
 # Through a loop device of its own: the settings still hold $loop open
@@ -156,7 +136,7 @@ del blk1
 # mount.
 sync
 mount -t ext2 -o ro,loop "$WORK/loop.img" "$WORK/mnt" 2>/dev/null
-check "the file system is in the block device after deletion" \
+ktap_test_result "the file system is in the block device after deletion" \
 	cmp -s "$WORK/mnt/pattern" "$WORK/pattern"
 umount "$WORK/mnt" 2>/dev/null
 
@@ -164,9 +144,9 @@ umount "$WORK/mnt" 2>/dev/null
 echo 1 >"$CFG/blk1/read_only"
 add blk1
 disk=$(disk_of blk1)
-check "a read-only device is a read-only disk" \
+ktap_test_result "a read-only device is a read-only disk" \
 	[ "$(cat /sys/block/"${disk#/dev/}"/ro)" = 1 ]
-check "the file system mounts read-only from it" \
+ktap_test_result "the file system mounts read-only from it" \
 	sh -c "mount -t ext2 -o ro $disk $WORK/mnt && cmp -s $WORK/mnt/pattern $WORK/pattern"
 umount "$WORK/mnt" 2>/dev/null
 del blk1
@@ -180,23 +160,23 @@ disk=$(disk_of blk1)
 dd if=/dev/urandom of="$disk" bs=64k count=1024 oflag=direct 2>/dev/null &
 io=$!
 sleep 0.3
-check "rmmod vdpa_blk while a device is in use fails (busy)" fails rmmod vdpa_blk
+ktap_test_result "rmmod vdpa_blk while a device is in use fails (busy)" fails rmmod vdpa_blk
 timeout 30 vdpa dev del blk1
 rc=$?
 wait "$io" 2>/dev/null
-check "dev del during writes returns (rc $rc) and $disk is gone" \
+ktap_test_result "dev del during writes returns (rc $rc) and $disk is gone" \
 	[ "$rc" = 0 -a ! -e "$disk" ]
 
 # 24-25. Unload and load again.
 rmdir "$CFG/blk0" "$CFG/blk1"
-check "rmmod vdpa_blk after its devices are gone" rmmod vdpa_blk
-check "modprobe vdpa_blk again lists the management device" \
+ktap_test_result "rmmod vdpa_blk after its devices are gone" rmmod vdpa_blk
+ktap_test_result "modprobe vdpa_blk again lists the management device" \
 	sh -c "modprobe vdpa_blk && vdpa mgmtdev show | grep -q '^kvmarm-blk:'"
 
 # 26-27. The kernel said nothing bad.
-check "no kernel warnings or oopses" \
+ktap_test_result "no kernel warnings or oopses" \
 	sh -c "! dmesg | tail -n +$((dmesg_start + 1)) | grep -E 'WARNING:|BUG:|Oops|Call trace:'"
 echo 1 >"$BUS/drivers_autoprobe"
-check "autoprobe restored" [ "$(cat "$BUS/drivers_autoprobe")" = 1 ]
+ktap_test_result "autoprobe restored" [ "$(cat "$BUS/drivers_autoprobe")" = 1 ]
 rm -rf "$WORK"
-finish
+ktap_finished
