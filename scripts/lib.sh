@@ -139,3 +139,48 @@ kmake() {	# kdir make-args...
 		make -C "$@"
 	fi
 }
+
+# Results in KTAP, as the selftests print them: "ok N name", "not ok N
+# name", "ok N name # SKIP reason", and at the end the plan and the
+# kselftest harness's "# Totals: pass:N fail:N xfail:0 xpass:0 skip:N
+# error:0".  scripts/check and scripts/test-install print theirs with
+# ktap_begin, ktap_result and ktap_end; scripts/test counts theirs and
+# every selftest's with ktap_totals.
+ktap_begin() {
+	KTAP_N=0 KTAP_PASS=0 KTAP_FAIL=0 KTAP_SKIP=0
+	echo "TAP version 13"
+}
+
+ktap_result() {	# ok|FAILED|SKIP name [skip reason]
+	KTAP_N=$((KTAP_N + 1))
+	case $1 in
+	ok)
+		KTAP_PASS=$((KTAP_PASS + 1))
+		echo "ok $KTAP_N $2"
+		;;
+	SKIP)
+		KTAP_SKIP=$((KTAP_SKIP + 1))
+		echo "ok $KTAP_N $2 # SKIP ${3:-}"
+		;;
+	*)
+		KTAP_FAIL=$((KTAP_FAIL + 1))
+		echo "not ok $KTAP_N $2"
+		;;
+	esac
+}
+
+# The plan and the totals; true when nothing failed.
+ktap_end() {
+	echo "1..$KTAP_N"
+	echo "# Totals: pass:$KTAP_PASS fail:$KTAP_FAIL xfail:0 xpass:0 skip:$KTAP_SKIP error:0"
+	[ "$KTAP_FAIL" = 0 ]
+}
+
+# "pass fail skip" of the last totals line on stdin, errors counted as
+# failures; "0 1 0" when there is none (what printed it did not finish).
+ktap_totals() {
+	tr -d '\r' |
+		sed -n 's/.*# Totals: pass:\([0-9]*\) fail:\([0-9]*\) xfail:[0-9]* xpass:[0-9]* skip:\([0-9]*\) error:\([0-9]*\).*/\1 \2 \3 \4/p' |
+		awk '{ p = $1; f = $2 + $4; s = $3; n = 1 }
+		     END { if (n) print p, f, s; else print 0, 1, 0 }'
+}
