@@ -5,17 +5,19 @@
 # target's $(OUTPUT)/lib/.  A target's Makefile includes this after
 # ../lib.mk and links LIBKVMARM_O into its programs.
 #
-# Guest code runs in a KVM guest without a C library.  Assembly (*.S)
-# builds with the same flags as the host code.  Guest code in C is built
-# with GUEST_CFLAGS instead of CFLAGS: lib/'s in lib/guest/*.c, a
-# target's in the files it lists in GUEST_C (e.g. its *_guest.c), with
-# the objects in LIBKVMARM_O and GUEST_O.
+# Guest code runs at EL1 with the MMU off, from wherever the harness
+# copies the guest_text section: freestanding, no FP/SIMD, aligned
+# accesses and PC-relative references only, and all of it in guest_text.
+# The entry (guest_entry.S) builds with the host code's flags; guest code
+# in C with GUEST_CFLAGS: lib/'s in lib/guest*.c, a target's in the files
+# it lists in GUEST_C (its *_guest.c), the objects in LIBKVMARM_O and
+# GUEST_O.
 
 LIBKVMARM_DIR := $(realpath $(dir $(lastword $(MAKEFILE_LIST))))
 
-LIBKVMARM_C := $(notdir $(wildcard $(LIBKVMARM_DIR)/*.c))
+LIBKVMARM_GUEST_C := $(notdir $(wildcard $(LIBKVMARM_DIR)/guest*.c))
+LIBKVMARM_C := $(filter-out $(LIBKVMARM_GUEST_C),$(notdir $(wildcard $(LIBKVMARM_DIR)/*.c)))
 LIBKVMARM_S := $(notdir $(wildcard $(LIBKVMARM_DIR)/*.S))
-LIBKVMARM_GUEST_C := $(addprefix guest/,$(notdir $(wildcard $(LIBKVMARM_DIR)/guest/*.c)))
 
 LIBKVMARM_C_O := $(patsubst %.c,$(OUTPUT)/lib/%.o,$(LIBKVMARM_C))
 LIBKVMARM_S_O := $(patsubst %.S,$(OUTPUT)/lib/%.o,$(LIBKVMARM_S))
@@ -25,9 +27,23 @@ GUEST_O := $(patsubst %.c,$(OUTPUT)/%.o,$(GUEST_C))
 
 CFLAGS += -I$(LIBKVMARM_DIR)
 
-GUEST_CFLAGS ?= -O2 -g -Wall -std=gnu11 -ffreestanding -nostdlib \
-		-fno-pic -fno-stack-protector -fno-asynchronous-unwind-tables \
-		-mgeneral-regs-only -I$(LIBKVMARM_DIR)
+GUEST_CFLAGS ?= -O2 -g -Wall -std=gnu11 -I$(LIBKVMARM_DIR) -ffreestanding \
+		-nostdlib -fno-pic -fno-stack-protector -mgeneral-regs-only \
+		-mstrict-align -fno-merge-constants \
+		-fno-reorder-blocks-and-partition \
+		-fno-asynchronous-unwind-tables -fno-unwind-tables
+
+# Compile guest C and move its code and constants to guest_text; fail if
+# anything is left in another section.
+define LIBKVMARM_GUEST_CC
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@.tmp
+	$(CROSS_COMPILE)objcopy --rename-section .text=guest_text \
+		--rename-section .rodata=guest_text $@.tmp $@
+	@rm -f $@.tmp
+	@$(CROSS_COMPILE)size -A $@ | awk '/^\.(text|rodata|data|bss)/ && $$2 { \
+		print "$<: " $$1 " outside guest_text"; bad = 1 } \
+		END { exit bad }' || { rm -f $@; exit 1; }
+endef
 
 $(shell mkdir -p $(sort $(dir $(LIBKVMARM_O) $(GUEST_O))))
 
@@ -37,11 +53,11 @@ $(LIBKVMARM_C_O): $(OUTPUT)/lib/%.o: $(LIBKVMARM_DIR)/%.c
 $(LIBKVMARM_S_O): $(OUTPUT)/lib/%.o: $(LIBKVMARM_DIR)/%.S
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(TARGET_ARCH) -c $< -o $@
 
-$(LIBKVMARM_GUEST_O): $(OUTPUT)/lib/%.o: $(LIBKVMARM_DIR)/%.c
-	$(CC) $(GUEST_CFLAGS) $(CPPFLAGS) $(TARGET_ARCH) -c $< -o $@
+$(LIBKVMARM_GUEST_O): $(OUTPUT)/lib/%.o: $(LIBKVMARM_DIR)/%.c $(wildcard $(LIBKVMARM_DIR)/*.h)
+	$(LIBKVMARM_GUEST_CC)
 
-$(GUEST_O): $(OUTPUT)/%.o: %.c
-	$(CC) $(GUEST_CFLAGS) $(CPPFLAGS) $(TARGET_ARCH) -c $< -o $@
+$(GUEST_O): $(OUTPUT)/%.o: %.c $(wildcard *.h $(LIBKVMARM_DIR)/*.h)
+	$(LIBKVMARM_GUEST_CC)
 
-EXTRA_CLEAN += $(LIBKVMARM_O) $(GUEST_O) $(patsubst %.o,%.d,$(LIBKVMARM_O) $(GUEST_O))
--include $(patsubst %.o,%.d,$(LIBKVMARM_O) $(GUEST_O))
+EXTRA_CLEAN += $(LIBKVMARM_O) $(GUEST_O) $(patsubst %.o,%.d,$(LIBKVMARM_O))
+-include $(patsubst %.o,%.d,$(LIBKVMARM_O))
