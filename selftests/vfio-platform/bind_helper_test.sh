@@ -4,14 +4,14 @@
 # bind_helper_test - scripts/vfio-platform-bind on a real kernel: hand the
 # PL031 to vfio-amba and back, refuse an absent device, a DMA-capable
 # device without an IOMMU and an unbind while the group is open.  KTAP
-# output (../lib/ktap_helpers.sh).
+# output (../kselftest/ktap_helpers.sh).
 
 B=vfio-platform-bind
 RTC=9010000.pl031
 VIRTIO=a000000.virtio_mmio
 OUT=/tmp/bind-helper.out
 
-. "$(dirname "$0")/../lib/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 check() {	# description, then the command
 	_d=$1
 	shift
@@ -28,6 +28,7 @@ run() { "$B" "$@" >"$OUT" 2>&1; }
 ktap_print_header
 if ! command -v "$B" >/dev/null || [ ! -e "/sys/bus/amba/devices/$RTC" ]; then
 	ktap_skip_all "$B or $RTC missing"
+	exit "$KSFT_SKIP"
 fi
 ktap_set_plan 8
 host=$(driver_of amba "$RTC")

@@ -10,7 +10,7 @@
 # second-level guest the stock rtc-pl031 driver binds, reads the time and
 # takes an alarm interrupt.  Where QEMU's trace shows the interrupt wired
 # as an irqfd with a resamplefd, QEMU must never handle it itself.  KTAP
-# output (../lib/ktap_helpers.sh).
+# output (../kselftest/ktap_helpers.sh).
 
 BUS=amba
 DEV=9010000.pl031
@@ -18,21 +18,26 @@ SYSDEV=/sys/bus/$BUS/devices/$DEV
 L2=${L2_DIR:-/l2}
 TIMEOUT=${L2_TIMEOUT:-150}
 
-. "$(dirname "$0")/../lib/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 driver_of() { d=$(readlink "$SYSDEV/driver" 2>/dev/null); echo "${d##*/}"; }
 
 RELEASES=/run/nested-releases
 ktap_print_header
 for need in "$RELEASES" /dev/kvm "$L2/vmlinuz" "$L2/initrd.cpio.gz" "$SYSDEV"; do
-	[ -e "$need" ] || ktap_skip_all "$need missing"
+	if [ ! -e "$need" ]; then
+		ktap_skip_all "$need missing"
+		exit "$KSFT_SKIP"
+	fi
 done
 # On a host with 16 KiB pages the emulated machine starts no Linux guest
 # under KVM at all (its vCPU never exits, whatever the guest's page size,
 # QEMU release or transparent huge pages), while the small guests of
 # passthrough_test run there.  Say so instead of timing out.
 page_kb=$(awk '/^KernelPageSize:/ { print $2; exit }' /proc/self/smaps)
-[ "${page_kb:-4}" = 4 ] ||
+if [ "${page_kb:-4}" != 4 ]; then
 	ktap_skip_all "the emulated host runs no Linux guest under KVM with $page_kb KiB pages"
+	exit "$KSFT_SKIP"
+fi
 nrel=$(wc -l <"$RELEASES")
 ktap_set_plan $((2 + 5 * nrel))
 

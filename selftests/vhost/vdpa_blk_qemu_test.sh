@@ -10,7 +10,7 @@
 # and libvirt's <disk type='vhostvdpa'> (libvirtd started here).  Each
 # guest writes random data and a file system (scripts/l2-init, disk mode);
 # after it is gone the host finds both in the backing, byte for byte.
-# KTAP output (../lib/ktap_helpers.sh).
+# KTAP output (../kselftest/ktap_helpers.sh).
 
 CFG=/sys/kernel/config/kvmarm-blk
 BUS=/sys/bus/vdpa
@@ -19,26 +19,42 @@ TIMEOUT=${L2_TIMEOUT:-150}
 WORK=/tmp/vdpa-blk-qemu
 NAME=vblk-qemu
 
-. "$(dirname "$0")/../lib/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 
 ktap_print_header
-[ -d "$BUS" ] || ktap_skip_all "this kernel has no vDPA bus (CONFIG_VDPA)"
-[ -d "$CFG" ] || ktap_skip_all "vdpa_blk is not loaded"
-[ -d "$BUS/drivers/vhost_vdpa" ] || ktap_skip_all "vhost_vdpa is not loaded"
+if [ ! -d "$BUS" ]; then
+	ktap_skip_all "this kernel has no vDPA bus (CONFIG_VDPA)"
+	exit "$KSFT_SKIP"
+fi
+if [ ! -d "$CFG" ]; then
+	ktap_skip_all "vdpa_blk is not loaded"
+	exit "$KSFT_SKIP"
+fi
+if [ ! -d "$BUS/drivers/vhost_vdpa" ]; then
+	ktap_skip_all "vhost_vdpa is not loaded"
+	exit "$KSFT_SKIP"
+fi
 for need in /dev/kvm "$L2/vmlinuz" "$L2/initrd.cpio.gz"; do
-	[ -e "$need" ] || ktap_skip_all "$need missing"
+	if [ ! -e "$need" ]; then
+		ktap_skip_all "$need missing"
+		exit "$KSFT_SKIP"
+	fi
 done
 # See qemu_passthrough_test.sh: no Linux guest runs under KVM on the
 # emulated host with 16 KiB pages.
 page_kb=$(awk '/^KernelPageSize:/ { print $2; exit }' /proc/self/smaps)
-[ "${page_kb:-4}" = 4 ] ||
+if [ "${page_kb:-4}" != 4 ]; then
 	ktap_skip_all "the emulated host runs no Linux guest under KVM with $page_kb KiB pages"
+	exit "$KSFT_SKIP"
+fi
 # The newest QEMU the host has; vhost-vdpa-device-pci came with 8.0.
 rel=$(tail -n 1 /run/nested-releases 2>/dev/null)
 export KVMARM_QEMU=${rel%% *}
 qv="QEMU $(echo "${rel#* }" | cut -d' ' -f1) (Debian $KVMARM_QEMU)"
-qemu-system-aarch64 -device help 2>/dev/null | grep -q vhost-vdpa-device-pci ||
+if ! qemu-system-aarch64 -device help 2>/dev/null | grep -q vhost-vdpa-device-pci; then
 	ktap_skip_all "$qv has no vhost-vdpa-device-pci"
+	exit "$KSFT_SKIP"
+fi
 ktap_set_plan 14
 
 rm -rf "$WORK"

@@ -9,21 +9,33 @@
 # errors, data written through the device byte for byte in the backing
 # (file and block device), flush, discard, a file system, read-only
 # devices, several queues, deletion while I/O is in flight and module
-# unload.  KTAP output (../lib/ktap_helpers.sh).
+# unload.  KTAP output (../kselftest/ktap_helpers.sh).
 
 CFG=/sys/kernel/config/kvmarm-blk
 BUS=/sys/bus/vdpa
 WORK=/tmp/vdpa-blk-test
 
-. "$(dirname "$0")/../lib/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 
 fails() { ! "$@" 2>/dev/null; }
 
 ktap_print_header
-[ -d "$BUS" ] || ktap_skip_all "this kernel has no vDPA bus (CONFIG_VDPA)"
-[ -d "$CFG" ] || ktap_skip_all "vdpa_blk is not loaded"
-[ -d "$BUS/drivers/virtio_vdpa" ] || ktap_skip_all "virtio_vdpa is not loaded"
-command -v vdpa >/dev/null || ktap_skip_all "iproute2's vdpa is not installed"
+if [ ! -d "$BUS" ]; then
+	ktap_skip_all "this kernel has no vDPA bus (CONFIG_VDPA)"
+	exit "$KSFT_SKIP"
+fi
+if [ ! -d "$CFG" ]; then
+	ktap_skip_all "vdpa_blk is not loaded"
+	exit "$KSFT_SKIP"
+fi
+if [ ! -d "$BUS/drivers/virtio_vdpa" ]; then
+	ktap_skip_all "virtio_vdpa is not loaded"
+	exit "$KSFT_SKIP"
+fi
+if ! command -v vdpa >/dev/null; then
+	ktap_skip_all "iproute2's vdpa is not installed"
+	exit "$KSFT_SKIP"
+fi
 ktap_set_plan 27
 
 # Kernel reports from here on are this test's.
