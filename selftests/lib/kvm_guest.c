@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,16 +278,49 @@ void kg_init(struct kvm_guest *g)
 	g->stats_fd = -1;
 }
 
+/*
+ * The guest runs with its MMU off, so its data accesses are Device
+ * memory and bypass the caches, while this process reaches the same RAM
+ * through a cacheable mapping.  Without FEAT_S2FWB nothing keeps the two
+ * coherent once KVM has mapped a page: what the host writes for the guest
+ * is cleaned to memory, and what the guest wrote is read after the host's
+ * lines are cleaned and invalidated.  (EL0 may do both by address: Linux
+ * sets SCTLR_EL1.UCI.)  Without caches, as in an emulated host, they cost
+ * nothing.
+ */
+static void guest_ram_sync(const void *p, size_t len, bool for_host)
+{
+#ifdef __aarch64__
+	uintptr_t a, end = (uintptr_t)p + len;
+	uint64_t ctr, line;
+
+	asm volatile("mrs %0, ctr_el0" : "=r" (ctr));
+	line = 4UL << ((ctr >> 16) & 0xf);	/* DminLine */
+	asm volatile("dsb ish" : : : "memory");
+	for (a = (uintptr_t)p & ~(line - 1); a < end; a += line) {
+		if (for_host)
+			asm volatile("dc civac, %0" : : "r" (a) : "memory");
+		else
+			asm volatile("dc cvac, %0" : : "r" (a) : "memory");
+	}
+	asm volatile("dsb ish" : : : "memory");
+#endif
+}
+
 void kg_set_param(struct kvm_guest *g, unsigned int i, uint64_t value)
 {
-	__atomic_store_n((uint64_t *)(g->mem + KG_PARAM_OFF) + i, value,
-			 __ATOMIC_SEQ_CST);
+	uint64_t *p = (uint64_t *)(g->mem + KG_PARAM_OFF) + i;
+
+	__atomic_store_n(p, value, __ATOMIC_SEQ_CST);
+	guest_ram_sync(p, sizeof(*p), false);
 }
 
 uint64_t kg_get_param(struct kvm_guest *g, unsigned int i)
 {
-	return __atomic_load_n((uint64_t *)(g->mem + KG_PARAM_OFF) + i,
-			       __ATOMIC_SEQ_CST);
+	uint64_t *p = (uint64_t *)(g->mem + KG_PARAM_OFF) + i;
+
+	guest_ram_sync(p, sizeof(*p), true);
+	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
 }
 
 static void tick(int sig)
@@ -359,6 +393,7 @@ uint64_t kg_get_ucall(const struct kvm_guest *g, const struct kvm_run *run,
 		uc->args[0] = gpa;
 		return uc->cmd;
 	}
+	guest_ram_sync(g->mem + (gpa - KG_RAM_GPA), sizeof(*uc), true);
 	memcpy(uc, g->mem + (gpa - KG_RAM_GPA), sizeof(*uc));
 	if (uc->cmd == KG_UCALL_NONE || uc->cmd > KG_UCALL_UNHANDLED) {
 		uc->cmd = KG_UCALL_INVALID;
