@@ -36,6 +36,7 @@ GUEST_CFLAGS ?= -O2 -g -Wall -std=gnu11 -I$(LIBKVMARM_DIR) -ffreestanding \
 # Compile guest C and move its code and constants to guest_text; fail if
 # anything is left in another section.
 define LIBKVMARM_GUEST_CC
+	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@.tmp
 	$(CROSS_COMPILE)objcopy --rename-section .text=guest_text \
 		--rename-section .rodata=guest_text $@.tmp $@
@@ -45,12 +46,12 @@ define LIBKVMARM_GUEST_CC
 		END { exit bad }' || { rm -f $@; exit 1; }
 endef
 
-$(shell mkdir -p $(sort $(dir $(LIBKVMARM_O) $(GUEST_O))))
-
 $(LIBKVMARM_C_O): $(OUTPUT)/lib/%.o: $(LIBKVMARM_DIR)/%.c
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(TARGET_ARCH) -c $< -o $@
 
 $(LIBKVMARM_S_O): $(OUTPUT)/lib/%.o: $(LIBKVMARM_DIR)/%.S
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(TARGET_ARCH) -c $< -o $@
 
 $(LIBKVMARM_GUEST_O): $(OUTPUT)/lib/%.o: $(LIBKVMARM_DIR)/%.c $(wildcard $(LIBKVMARM_DIR)/*.h)
