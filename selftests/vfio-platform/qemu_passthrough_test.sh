@@ -111,9 +111,10 @@ sed 's/^/# qemu: /' "$WORK/qemu.log" | head -n 12
 irqfd=$(grep -c 'vfio_platform_start_level_irqfd_injection' "$WORK/qemu.log")
 user=$(grep -c 'vfio_platform_intp_interrupt' "$WORK/qemu.log")
 eoi=$(grep -c 'vfio_platform_eoi' "$WORK/qemu.log")
+no_user_irq() { [ "$user" = 0 ] && [ "$eoi" = 0 ]; }
 if [ "$irqfd" -gt 0 ]; then
-	ktap_test_result "$qv injected through irqfd+resamplefd and handled no interrupt itself ($user)" \
-		[ "$user" = 0 ] && [ "$eoi" = 0 ]
+	ktap_test_result "$qv injected through irqfd+resamplefd and handled no interrupt itself ($user, $eoi)" \
+		no_user_irq
 else
 	echo "# $qv did not set up irqfd for the GICv3 (no GSI mapping): it injected $user interrupt(s) from userspace and unmasked $eoi by ioctl"
 	ktap_test_skip "$qv: its GICv3 model cannot use irqfd"
