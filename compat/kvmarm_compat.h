@@ -134,7 +134,8 @@ void vhost_task_wake(struct vhost_task *vtsk);
 
 /*
  * 6.11 made platform_driver.remove return void; until then a void
- * removal is .remove_new (6.3, and Debian's 6.1 has it backported).
+ * removal is .remove_new (6.3; Debian's 6.1 has it too, a 6.1 without it
+ * is not supported).
  * Probed: KVMARM_HAVE_PLATFORM_REMOVE_VOID.
  */
 #ifdef KVMARM_HAVE_PLATFORM_REMOVE_VOID
