@@ -2,8 +2,9 @@
 #
 # lib/: what the kvmarm-io selftests share (module and VFIO helpers, the
 # KVM/arm64 guest harness and the guests' library), built into each
-# target's $(OUTPUT)/lib/.  A target's Makefile includes this after
-# ../lib.mk and links LIBKVMARM_O into its programs.
+# target's $(OUTPUT)/lib/, and the target's own programs.  A target's
+# Makefile lists its programs, HELPERS and GUEST_C and includes this
+# after ../lib.mk.
 #
 # Guest code runs at EL1 with the MMU off, from wherever the harness
 # copies the guest_text section: freestanding, no FP/SIMD, aligned
@@ -62,3 +63,29 @@ $(GUEST_O): $(OUTPUT)/%.o: %.c $(wildcard *.h $(LIBKVMARM_DIR)/*.h)
 
 EXTRA_CLEAN += $(LIBKVMARM_O) $(GUEST_O) $(patsubst %.o,%.d,$(LIBKVMARM_O))
 -include $(patsubst %.o,%.d,$(LIBKVMARM_O))
+
+# The target's programs (TEST_GEN_PROGS, TEST_GEN_PROGS_EXTENDED), each
+# built from its .c and linked with the target's HELPERS, EXTRA_O (objects
+# of the target's own rules), the objects of its GUEST_C and lib/.
+CFLAGS += -O2 -g -Wall -Wno-clobbered -std=gnu11 -MD -MP
+CFLAGS += -I$(selfdir) $(KHDR_INCLUDES)
+LDFLAGS += -pthread
+
+HELPERS_C_O := $(patsubst %.c,$(OUTPUT)/%.o,$(filter %.c,$(HELPERS)))
+HELPERS_S_O := $(patsubst %.S,$(OUTPUT)/%.o,$(filter %.S,$(HELPERS)))
+HELPERS_O := $(HELPERS_C_O) $(HELPERS_S_O) $(EXTRA_O)
+PROGS_O := $(patsubst %,%.o,$(TEST_GEN_PROGS) $(TEST_GEN_PROGS_EXTENDED))
+
+$(PROGS_O) $(HELPERS_C_O): $(OUTPUT)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(TARGET_ARCH) -c $< -o $@
+
+$(HELPERS_S_O): $(OUTPUT)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(TARGET_ARCH) -c $< -o $@
+
+$(TEST_GEN_PROGS) $(TEST_GEN_PROGS_EXTENDED): %: %.o $(HELPERS_O) $(GUEST_O) $(LIBKVMARM_O)
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(TARGET_ARCH) $^ $(LDLIBS) -o $@
+
+EXTRA_CLEAN += $(PROGS_O) $(HELPERS_O) $(PROGS_O:.o=.d) $(HELPERS_O:.o=.d)
+-include $(PROGS_O:.o=.d) $(HELPERS_O:.o=.d)
