@@ -418,17 +418,18 @@ const char *kg_ucall_describe(const struct kvm_guest *g,
 			      size_t size)
 {
 	const char *file = guest_str(g, uc->file), *base;
-	const uint64_t *a = uc->args;
+	unsigned long long a[KG_UCALL_ARGS];
+	unsigned int i;
 	int n;
 
+	for (i = 0; i < KG_UCALL_ARGS; i++)
+		a[i] = uc->args[i];
 	switch (uc->cmd) {
 	case KG_UCALL_SYNC:
-		snprintf(buf, size, "guest sync %llu (%#llx)",
-			 (unsigned long long)a[0], (unsigned long long)a[1]);
+		snprintf(buf, size, "guest sync %llu (%#llx)", a[0], a[1]);
 		break;
 	case KG_UCALL_DONE:
-		snprintf(buf, size, "guest done (%llu)",
-			 (unsigned long long)a[0]);
+		snprintf(buf, size, "guest done (%llu)", a[0]);
 		break;
 	case KG_UCALL_ASSERT:
 		base = strrchr(file, '/');
@@ -436,23 +437,21 @@ const char *kg_ucall_describe(const struct kvm_guest *g,
 			     base ? base + 1 : file,
 			     (unsigned long long)uc->line,
 			     guest_str(g, uc->expr));
-		if (uc->nargs == 1 && n > 0 && (size_t)n < size)
-			snprintf(buf + n, size - n, " (%llu)",
-				 (unsigned long long)a[0]);
-		else if (uc->nargs == 2 && n > 0 && (size_t)n < size)
-			snprintf(buf + n, size - n, " (%llu vs %llu)",
-				 (unsigned long long)a[0],
-				 (unsigned long long)a[1]);
+		if (n <= 0 || (size_t)n >= size || !uc->nargs)
+			break;
+		if (uc->nargs == 1)
+			snprintf(buf + n, size - n, " (%llu)", a[0]);
+		else
+			snprintf(buf + n, size - n, " (%llu vs %llu)", a[0], a[1]);
 		break;
 	case KG_UCALL_UNHANDLED:
 		snprintf(buf, size,
 			 "guest exception: vector %#llx ESR %#llx ELR %#llx FAR %#llx",
-			 (unsigned long long)a[0], (unsigned long long)a[1],
-			 (unsigned long long)a[2], (unsigned long long)a[3]);
+			 a[0], a[1], a[2], a[3]);
 		break;
 	case KG_UCALL_INVALID:
 		snprintf(buf, size, "guest ucall with a bad struct at %#llx",
-			 (unsigned long long)a[0]);
+			 a[0]);
 		break;
 	default:
 		snprintf(buf, size, "no guest ucall");
