@@ -20,18 +20,14 @@ WORK=/tmp/vdpa-blk-test
 fails() { ! "$@" 2>/dev/null; }
 
 ktap_print_header
-if [ ! -d "$BUS" ]; then
-	ktap_skip_all "this kernel has no vDPA bus (CONFIG_VDPA)"
+# What the test needs: a folder, and why the test skips without it.
+for need in "$BUS:this kernel has no vDPA bus (CONFIG_VDPA)" \
+	"$CFG:vdpa_blk is not loaded" \
+	"$BUS/drivers/virtio_vdpa:virtio_vdpa is not loaded"; do
+	[ -d "${need%%:*}" ] && continue
+	ktap_skip_all "${need#*:}"
 	exit "$KSFT_SKIP"
-fi
-if [ ! -d "$CFG" ]; then
-	ktap_skip_all "vdpa_blk is not loaded"
-	exit "$KSFT_SKIP"
-fi
-if [ ! -d "$BUS/drivers/virtio_vdpa" ]; then
-	ktap_skip_all "virtio_vdpa is not loaded"
-	exit "$KSFT_SKIP"
-fi
+done
 if ! command -v vdpa >/dev/null; then
 	ktap_skip_all "iproute2's vdpa is not installed"
 	exit "$KSFT_SKIP"
