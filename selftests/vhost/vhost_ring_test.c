@@ -203,28 +203,37 @@ TEST_F(hostile, avail_index_jump)
  * besides the arena): a buffer or an indirect table crossing 2^64 is not
  * one range of guest memory, and is refused like one outside it.
  */
-TEST_F(hostile, buffer_wrapping_past_2_64)
+static void map_around_2_64(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(hostile) * self, uint8_t **top,
+			    uint8_t **low)
 {
 	struct {
 		struct vhost_memory m;
 		struct vhost_memory_region r[3];
 	} mem = {};
-	struct vring_desc *d = self->b.vq[0].desc;
-	uint8_t *top = vblk_alloc(&self->b, 4096, 4096);
-	uint8_t *low = vblk_alloc(&self->b, 4096, 4096);
 
-	ASSERT_TRUE(top && low);
+	*top = vblk_alloc(&self->b, 4096, 4096);
+	*low = vblk_alloc(&self->b, 4096, 4096);
+	ASSERT_TRUE(*top && *low);
 	mem.m.nregions = 3;
 	mem.r[0].guest_phys_addr = self->b.gpa_base;
 	mem.r[0].memory_size = self->b.arena_size;
 	mem.r[0].userspace_addr = (uintptr_t)self->b.arena;
 	mem.r[1].guest_phys_addr = -4096ull;
 	mem.r[1].memory_size = 4096;
-	mem.r[1].userspace_addr = (uintptr_t)top;
+	mem.r[1].userspace_addr = (uintptr_t)*top;
 	mem.r[2].guest_phys_addr = 0;
 	mem.r[2].memory_size = 4096;
-	mem.r[2].userspace_addr = (uintptr_t)low;
+	mem.r[2].userspace_addr = (uintptr_t)*low;
 	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_SET_MEM_TABLE, &mem));
+}
+
+TEST_F(hostile, buffer_wrapping_past_2_64)
+{
+	struct vring_desc *d = self->b.vq[0].desc;
+	uint8_t *top, *low;
+
+	map_around_2_64(_metadata, self, &top, &low);
 
 	/* A read into 2 KiB below 2^64 and 2 KiB from 0. */
 	self->r.hdr->type = VIRTIO_BLK_T_IN;
@@ -245,27 +254,11 @@ TEST_F(hostile, buffer_wrapping_past_2_64)
 /* The same for an indirect table: its first entry below 2^64, its second at 0. */
 TEST_F(hostile, indirect_table_wrapping_past_2_64)
 {
-	struct {
-		struct vhost_memory m;
-		struct vhost_memory_region r[3];
-	} mem = {};
 	struct vring_desc *d = self->b.vq[0].desc;
-	uint8_t *top = vblk_alloc(&self->b, 4096, 4096);
-	uint8_t *low = vblk_alloc(&self->b, 4096, 4096);
+	uint8_t *top, *low;
 	struct vring_desc *t0, *t1;
 
-	ASSERT_TRUE(top && low);
-	mem.m.nregions = 3;
-	mem.r[0].guest_phys_addr = self->b.gpa_base;
-	mem.r[0].memory_size = self->b.arena_size;
-	mem.r[0].userspace_addr = (uintptr_t)self->b.arena;
-	mem.r[1].guest_phys_addr = -4096ull;
-	mem.r[1].memory_size = 4096;
-	mem.r[1].userspace_addr = (uintptr_t)top;
-	mem.r[2].guest_phys_addr = 0;
-	mem.r[2].memory_size = 4096;
-	mem.r[2].userspace_addr = (uintptr_t)low;
-	ASSERT_EQ(0, ioctl(self->b.fd, VHOST_SET_MEM_TABLE, &mem));
+	map_around_2_64(_metadata, self, &top, &low);
 
 	self->r.hdr->type = VIRTIO_BLK_T_GET_ID;
 	self->r.hdr->sector = 0;
