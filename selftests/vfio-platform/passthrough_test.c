@@ -558,14 +558,15 @@ static void host_takes_irq(struct __test_metadata *_metadata,
 	close(fd);
 }
 
-static void held_then(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(pt) * self, enum teardown how)
+/*
+ * Params 1 and 2: the guest, with the RTC mapped, takes one interrupt and
+ * holds it active; it must be the guest's SPI.
+ */
+static void guest_holds_irq(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(pt) * self)
 {
-	struct kvm_irqfd deassign = self->irqfd;
 	uint64_t intid;
-	int fd;
 
-	map_rtc_unmask_on_eoi(_metadata, self);
 	kg_set_param(&self->g, 1, 1);
 	kg_set_param(&self->g, 2, 1);
 	ASSERT_EQ(0, kg_run_sync(&self->g, PL031_READY, NULL, TIMEOUT_MS))
@@ -573,6 +574,16 @@ static void held_then(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, kg_run_sync(&self->g, PL031_HELD, &intid, TIMEOUT_MS))
 		TH_LOG("%s", self->g.err);
 	ASSERT_EQ(32 + GUEST_SPI, intid);
+}
+
+static void held_then(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(pt) * self, enum teardown how)
+{
+	struct kvm_irqfd deassign = self->irqfd;
+	int fd;
+
+	map_rtc_unmask_on_eoi(_metadata, self);
+	guest_holds_irq(_metadata, self);
 
 	if (how == CLOSE_DEVICE) {
 		/* The mapping holds the device open too. */
@@ -762,20 +773,14 @@ TEST_F_TIMEOUT(pt, vgic_state_restored_while_active, 30)
 {
 	const uint32_t intid = 32 + GUEST_SPI;
 	const uint32_t reg = 4 * (intid / 32), bit = 1u << (intid % 32);
-	uint64_t got, before, after;
+	uint64_t before, after;
 	uint32_t v;
 	int i;
 
 	if (!spi_forwarding())
 		SKIP(return, "no SPI forwarding in this kernel");
 	map_rtc(_metadata, self);
-	kg_set_param(&self->g, 1, 1);
-	kg_set_param(&self->g, 2, 1);
-	ASSERT_EQ(0, kg_run_sync(&self->g, PL031_READY, NULL, TIMEOUT_MS))
-		TH_LOG("%s", self->g.err);
-	ASSERT_EQ(0, kg_run_sync(&self->g, PL031_HELD, &got, TIMEOUT_MS))
-		TH_LOG("%s", self->g.err);
-	ASSERT_EQ(intid, got);
+	guest_holds_irq(_metadata, self);
 
 	/* Saved: active.  Still asserted, the line is blocked meanwhile. */
 	ASSERT_EQ(0, gicd_access(&self->g, false, GICD_ISACTIVER + reg, &v))
